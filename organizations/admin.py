@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from treebeard.admin import TreeAdmin
+from treebeard.forms import movenodeform_factory
+
+from organizations.models import Membership, Organization, User
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["organization"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    inlines = [MembershipInline]
+    fieldsets = BaseUserAdmin.fieldsets + ((None, {"fields": ("display_name",)}),)
+    list_display = ["username", "display_name", "email", "is_staff", "is_active"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(TreeAdmin):
+    form = movenodeform_factory(Organization)
+    list_display = ["name", "short_name", "level", "domain", "region"]
+    list_filter = ["level", "domain", "region"]
+    search_fields = ["name", "short_name"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "organization__name"]
+    autocomplete_fields = ["user", "organization"]
+    list_select_related = ["user", "organization"]

@@ -1,0 +1,82 @@
+"""Users, the Party organization tree and who holds which role where."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node
+
+
+class User(AbstractUser):
+    """The portal's user. Custom from the first migration so it can grow."""
+
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+
+class Organization(MP_Node):
+    """A Party organization; the tree runs 市委 → 区委 → 党工委 → 党委 → 党总支 → 党支部."""
+
+    class Level(models.TextChoices):
+        CITY_COMMITTEE = "city", _("Municipal Party committee (市委)")
+        DISTRICT_COMMITTEE = "district", _("District Party committee (区委)")
+        WORKING_COMMITTEE = "working", _("Party working committee (党工委)")
+        COMMITTEE = "committee", _("Party committee (党委)")
+        GENERAL_BRANCH = "general_branch", _("General Party branch (党总支)")
+        BRANCH = "branch", _("Party branch (党支部)")
+
+    class Domain(models.TextChoices):
+        ORGAN = "organ", _("Government organ (机关)")
+        COMMUNITY = "community", _("Community (社区)")
+        RURAL = "rural", _("Rural (农村)")
+        STATE_ENTERPRISE = "soe", _("State-owned enterprise (国有企业)")
+        PRIVATE_ENTERPRISE = "private", _("Non-public enterprise (非公企业)")
+        SCHOOL = "school", _("School (学校)")
+        SOCIAL = "social", _("Social organization (社会组织)")
+        OTHER = "other", _("Other (其他)")
+
+    name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=60, blank=True)
+    level = models.CharField(_("level"), max_length=20, choices=Level.choices)
+    domain = models.CharField(_("domain"), max_length=20, choices=Domain.choices, db_index=True)
+    region = models.CharField(_("region"), max_length=60, blank=True, db_index=True)
+
+    node_order_by = ["name"]
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class Membership(models.Model):
+    """A role held on an organization; it reaches the organization's whole subtree."""
+
+    class Role(models.TextChoices):
+        SECRETARY = "secretary", _("Secretary")
+        STAFF = "staff", _("Staff")
+        REVIEWER = "reviewer", _("Reviewer")
+        ADMIN = "admin", _("Administrator")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organization")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization", "role"], name="membership_unique_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.organization}"

@@ -1,0 +1,19 @@
+"""Reads over organizations."""
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Length, Substr
+
+from organizations import rules
+from organizations.models import Organization
+
+
+def organization_list(*, user) -> QuerySet[Organization]:
+    """Organizations the user may see, in tree order, each with ``parent_id`` annotated."""
+    parent = Organization.objects.filter(
+        path=Substr(OuterRef("path"), 1, Length(OuterRef("path")) - Organization.steplen)
+    ).values("id")[:1]
+    return rules.organizations_for(user, rules.Action.VIEW).annotate(parent_id=Subquery(parent)).order_by("path")
+
+
+def organization_subtree(*, organization: Organization) -> QuerySet[Organization]:
+    return Organization.objects.filter(path__startswith=organization.path).order_by("path")
