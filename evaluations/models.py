@@ -1,5 +1,6 @@
 """Citizens' ratings of brands and what follows from them."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -87,3 +88,32 @@ class Evaluation(models.Model):
     @property
     def is_bad(self) -> bool:
         return self.overall in BAD_GRADES
+
+
+class EvaluationStateChange(models.Model):
+    """Audit row for every change of an evaluation's state; also the input of incremental scoring."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.PROTECT, related_name="state_changes", verbose_name=_("evaluation")
+    )
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
+    from_state = models.CharField(_("from"), max_length=10, choices=Evaluation.State.choices)
+    to_state = models.CharField(_("to"), max_length=10, choices=Evaluation.State.choices)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("evaluation state change")
+        verbose_name_plural = _("evaluation state changes")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.evaluation_id}: {self.from_state} → {self.to_state}"
