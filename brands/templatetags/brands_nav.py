@@ -1,0 +1,12 @@
+"""Navigation helpers: which menu entries a user has any use for."""
+
+from django import template
+
+from organizations import rules
+
+register = template.Library()
+
+
+@register.simple_tag
+def holds_role(user, action: str) -> bool:
+    return rules.can_any(user, rules.Action(action))
