@@ -6,10 +6,10 @@ reach is 404.
 """
 
 from django.urls import include, path
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
@@ -133,6 +133,7 @@ def _fields(serializer) -> dict:
     return data
 
 
+@extend_schema_view(update=extend_schema(exclude=True))
 class BrandViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -144,7 +145,7 @@ class BrandViewSet(
 
     lookup_field = "code"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
     filterset_fields = ["status", "level", "organization"]
 
     def get_permissions(self):
@@ -195,6 +196,12 @@ class BrandViewSet(
             cover=data.get("cover"),
         )
         serializer.instance = self._fresh(brand)
+
+    def update(self, request, *args, **kwargs):
+        # PUT exists on the viewset only for the plan action; a brand is changed with PATCH.
+        if not kwargs.get("partial"):
+            raise MethodNotAllowed(request.method)
+        return super().update(request, *args, **kwargs)
 
     def _fresh(self, brand: Brand) -> Brand:
         return selectors.with_progress(Brand.objects.filter(pk=brand.pk)).select_related("organization").get()

@@ -7,7 +7,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from brands import services
 from brands.models import Brand, BrandTransition, Case, Commitment, Milestone, Plan, ProgressReport, ReportPhoto
 from tests.brands.conftest import set_status
 from tests.factories import BrandFactory, UserFactory
@@ -436,5 +435,4 @@ def test_workspace_brand_page_query_count(client, tree, secretary):
     for i in range(19):
         Commitment.objects.create(brand=brand, text=f"更多{i}", position=100 + i)
         Milestone.objects.create(plan=plan, title=f"x{i}", due_date=timezone.localdate(), weight=1)
-        services.commitment_add  # noqa: B018 - documents that the page reads, never writes
     assert count_queries(client, f"/workspace/brands/{brand.code}/") == one
