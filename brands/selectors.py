@@ -215,3 +215,10 @@ def case_public_get(*, pk) -> Case:
 
 def transitions_for(*, brand: Brand) -> QuerySet[BrandTransition]:
     return brand.transitions.select_related("actor")
+
+
+def brand_featured(*, limit: int = 6) -> list[Brand]:
+    """Brands for the home page: demonstration brands first, then named ones."""
+    # "demonstration" sorts before "named", so the status column orders them as wanted.
+    queryset = brand_public_list().filter(status__in=(Brand.Status.DEMONSTRATION, Brand.Status.NAMED))
+    return list(with_progress(queryset).order_by("status", "name", "pk")[:limit])

@@ -436,3 +436,16 @@ def test_workspace_brand_page_query_count(client, tree, secretary):
         Commitment.objects.create(brand=brand, text=f"更多{i}", position=100 + i)
         Milestone.objects.create(plan=plan, title=f"x{i}", due_date=timezone.localdate(), weight=1)
     assert count_queries(client, f"/workspace/brands/{brand.code}/") == one
+
+
+def test_home_features_demonstration_then_named_brands(client, tree, secretary):
+    BrandFactory(organization=tree["community"], name="乙", status=S.NAMED)
+    BrandFactory(organization=tree["community"], name="甲", status=S.DEMONSTRATION)
+    BrandFactory(organization=tree["community"], name="丙", status=S.CULTIVATING)
+    one = count_queries(client, "/")
+    body = client.get("/").content.decode()
+    assert body.index(">甲</a>") < body.index(">乙</a>")
+    assert ">丙</a>" not in body
+    for _ in range(20):
+        BrandFactory(organization=tree["enterprise"], status=S.NAMED)
+    assert count_queries(client, "/") == one
