@@ -66,6 +66,8 @@ def brand_directory(request):
 
 
 def brand_detail(request, code: str):
+    if code != code.upper():  # codes are typed from posters; be forgiving about case
+        return redirect("brand-detail", code=code.upper(), permanent=True)
     brand = selectors.brand_page_get(code=code)
     return render(request, "brands/brand_detail.html", {"brand": brand})
 

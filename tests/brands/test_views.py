@@ -449,3 +449,9 @@ def test_home_features_demonstration_then_named_brands(client, tree, secretary):
     for _ in range(20):
         BrandFactory(organization=tree["enterprise"], status=S.NAMED)
     assert count_queries(client, "/") == one
+
+
+def test_lowercase_code_redirects_to_the_brand_page(client, community_brand):
+    set_status(community_brand, S.NAMED)
+    response = client.get(f"/b/{community_brand.code.lower()}/")
+    assert (response.status_code, response["Location"]) == (301, f"/b/{community_brand.code}/")
