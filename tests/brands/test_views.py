@@ -455,3 +455,9 @@ def test_lowercase_code_redirects_to_the_brand_page(client, community_brand):
     set_status(community_brand, S.NAMED)
     response = client.get(f"/b/{community_brand.code.lower()}/")
     assert (response.status_code, response["Location"]) == (301, f"/b/{community_brand.code}/")
+
+
+def test_workspace_page_lists_commitments_once(client, secretary, community_brand):
+    Commitment.objects.create(brand=community_brand, text="独一无二的承诺", position=1)
+    client.force_login(secretary)
+    assert client.get(f"/workspace/brands/{community_brand.code}/").content.decode().count("独一无二的承诺") == 1
