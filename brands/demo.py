@@ -234,6 +234,21 @@ def _logo_png(seed_text: str) -> bytes:
     return buffer.getvalue()
 
 
+def _photo_jpeg(seed_text: str) -> bytes:
+    """A landscape 'photo' of coloured bands standing in for an activity picture (no text, no font)."""
+    digest = hashlib.sha256(seed_text.encode()).digest()
+    image = Image.new("RGB", (960, 640), (240, 240, 240))
+    draw = ImageDraw.Draw(image)
+    for band in range(6):
+        hue = (digest[band] / 255 + band * 0.08) % 1
+        r, g, b = (round(c * 255) for c in colorsys.hsv_to_rgb(hue, 0.45, 0.85))
+        draw.rectangle((0, band * 107, 960, band * 107 + 107), fill=(r, g, b))
+    draw.ellipse((380, 200, 580, 400), fill=(183, 28, 28))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
 def _other_spec(organization: Organization, name: str, slogan: str, status: str, level: str) -> dict:
     short = organization.short_name or organization.name
     return {
@@ -280,8 +295,15 @@ def _seed_brand(spec: dict, *, admin: User, reviewer: User) -> dict[str, int]:
         )
         created["milestones"] += 1
         if done and spec["status"] != S.DRAFT:
+            photos = []
+            if spec in ARTICLE_BRANDS:  # the article brands show photo reports; the others stay light
+                photo = ContentFile(_photo_jpeg(spec["name"] + title), name="photo.jpg")
+                photos.append(images.normalize(photo, kind="photo"))
             services.progress_report_add(
-                user=admin, milestone=milestone, text=f"“{title}”已按计划完成，情况已向党员群众公开。"
+                user=admin,
+                milestone=milestone,
+                text=f"“{title}”已按计划完成，情况已向党员群众公开。",
+                photos=photos,
             )
             services.milestone_set_done(user=admin, milestone=milestone, done=True)
             created["reports"] += 1

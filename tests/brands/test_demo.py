@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from brands.models import Brand, BrandTransition, Case, Commitment, Milestone, ProgressReport
+from brands.models import Brand, BrandTransition, Case, Commitment, Milestone, ProgressReport, ReportPhoto
 from organizations import rules
 from organizations.models import User
 
@@ -52,3 +52,4 @@ def test_seed_demo_brands():
     assert rules.can(district_reviewer, rules.Action.REVIEW, red.organization)
     assert not rules.can(district_reviewer, rules.Action.REVIEW, hairun.organization)
     assert red.logo_small and red.logo
+    assert ReportPhoto.objects.filter(report__milestone__plan__brand=red).count() == 2
