@@ -256,3 +256,32 @@ def test_put_on_a_brand_is_not_allowed(api_client, community_brand, secretary):
     response = as_user(api_client, secretary).put(f"{URL}{community_brand.code}/", {"name": "x"})
     assert response.status_code == 405
     assert Brand.objects.get().name == "红色家园"
+
+
+def test_commitment_and_milestone_lists_query_counts_are_flat(api_client, community_brand, secretary):
+    from django.utils import timezone
+
+    from brands.models import Commitment
+
+    plan = Plan.objects.create(brand=community_brand, start_year=2025, end_year=2026, goals="g")
+    base = f"{URL}{community_brand.code}"
+
+    def add(n):
+        for i in range(n):
+            Commitment.objects.create(brand=community_brand, text=f"c{i}", position=i)
+            Milestone.objects.create(plan=plan, title=f"m{i}", due_date=timezone.localdate(), weight=1)
+
+    def counts():
+        as_user(api_client, User.objects.get(pk=secretary.pk))
+        result = []
+        for url in (f"{base}/commitments/", f"{base}/milestones/", f"{base}/plan/"):
+            with CaptureQueriesContext(connection) as queries:
+                assert api_client.get(url).status_code == 200
+            result.append(len(queries))
+        return result
+
+    add(1)
+    one = counts()
+    add(19)
+    assert len(api_client.get(f"{base}/milestones/").json()) == 20
+    assert counts() == one
