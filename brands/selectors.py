@@ -5,7 +5,8 @@ Visibility rules live here (and in ``organizations.rules``), so pages and the AP
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Case as DbCase
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -65,7 +66,14 @@ def brand_directory(*, filters: DirectoryFilters) -> QuerySet[Brand]:
         queryset = queryset.filter(status=filters.status)
     if filters.level:
         queryset = queryset.filter(level=filters.level)
-    return with_progress(queryset).order_by("-status", "name", "pk")
+    # Demonstration brands first, then named, then cultivating; by name within each.
+    rank = DbCase(
+        When(status=Brand.Status.DEMONSTRATION, then=Value(0)),
+        When(status=Brand.Status.NAMED, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return with_progress(queryset).annotate(status_rank=rank).order_by("status_rank", "name", "pk")
 
 
 def region_choices() -> list[str]:

@@ -461,3 +461,10 @@ def test_workspace_page_lists_commitments_once(client, secretary, community_bran
     Commitment.objects.create(brand=community_brand, text="独一无二的承诺", position=1)
     client.force_login(secretary)
     assert client.get(f"/workspace/brands/{community_brand.code}/").content.decode().count("独一无二的承诺") == 1
+
+
+def test_directory_orders_demonstration_named_cultivating(client, tree):
+    BrandFactory(organization=tree["community"], name="甲", status=S.CULTIVATING)
+    BrandFactory(organization=tree["community"], name="乙", status=S.NAMED)
+    BrandFactory(organization=tree["community"], name="丙", status=S.DEMONSTRATION)
+    assert [b.name for b in client.get("/brands/").context["page"]] == ["丙", "乙", "甲"]
