@@ -468,3 +468,13 @@ def test_directory_orders_demonstration_named_cultivating(client, tree):
     BrandFactory(organization=tree["community"], name="乙", status=S.NAMED)
     BrandFactory(organization=tree["community"], name="丙", status=S.DEMONSTRATION)
     assert [b.name for b in client.get("/brands/").context["page"]] == ["丙", "乙", "甲"]
+
+
+def test_admin_lists_brands_without_delete(client, community_brand):
+    from tests.factories import UserFactory as Users
+
+    admin_user = Users(username="root", is_superuser=True, is_staff=True)
+    client.force_login(admin_user)
+    assert client.get("/admin/brands/brand/").status_code == 200
+    assert client.get(f"/admin/brands/brand/{community_brand.pk}/change/").status_code == 200
+    assert client.get(f"/admin/brands/brand/{community_brand.pk}/delete/").status_code == 403
