@@ -285,3 +285,12 @@ def test_commitment_and_milestone_lists_query_counts_are_flat(api_client, commun
     add(19)
     assert len(api_client.get(f"{base}/milestones/").json()) == 20
     assert counts() == one
+
+
+def test_superuser_lists_every_brand(api_client, community_brand, enterprise_brand):
+    from tests.factories import UserFactory
+
+    root = UserFactory(username="root", is_superuser=True)
+    set_status(enterprise_brand, S.NAMED)
+    codes = [row["code"] for row in as_user(api_client, root).get(URL).json()["results"]]
+    assert sorted(codes) == sorted([community_brand.code, enterprise_brand.code])
