@@ -289,7 +289,10 @@ def _seed_brand(spec: dict, *, admin: User, reviewer: User) -> dict[str, int]:
     start, end, goals = spec["plan"]
     services.plan_save(user=admin, brand=brand, start_year=start, end_year=end, goals=goals)
     today = timezone.localdate()
-    for title, days, weight, done in MILESTONES:
+    # Weights vary per brand (stable for a name), so the demo shows different progress figures.
+    digest = hashlib.sha256(spec["name"].encode()).digest()
+    for index, (title, days, weight, done) in enumerate(MILESTONES):
+        weight = weight + digest[index] % 3
         milestone = services.milestone_add(
             user=admin, brand=brand, title=title, due_date=today + datetime.timedelta(days=days), weight=weight
         )
