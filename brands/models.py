@@ -1,6 +1,8 @@
 """Brand programmes (党建品牌) and what hangs off them."""
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Organization
@@ -47,6 +49,9 @@ class Brand(models.Model):
     level = models.CharField(_("level"), max_length=20, choices=Level.choices, default=Level.GRASSROOTS)
     logo = models.ImageField(_("logo"), upload_to="brands/logos/", blank=True)
     cover = models.ImageField(_("cover image"), upload_to="brands/covers/", blank=True)
+    # Display sizes derived from the normalized originals above (see brands.images).
+    logo_small = models.ImageField(upload_to="brands/logos/small/", blank=True, editable=False)
+    cover_medium = models.ImageField(upload_to="brands/covers/medium/", blank=True, editable=False)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -62,3 +67,154 @@ class Brand(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status in self.PUBLIC_STATUSES
+
+    @property
+    def progress_percent(self) -> int:
+        """Weighted share of completed milestones; needs ``weight_total``/``weight_done`` from brands.selectors."""
+        total = getattr(self, "weight_total", 0)
+        return round(100 * self.weight_done / total) if total else 0
+
+    @property
+    def service_target_labels(self) -> list[str]:
+        return [str(self.ServiceTarget(t).label) for t in self.service_targets if t in self.ServiceTarget.values]
+
+
+class BrandTransition(models.Model):
+    """Audit row for one status change of a brand: who, when, from, to and why."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("brand"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("actor")
+    )
+    decision = models.CharField(_("decision"), max_length=20)
+    from_status = models.CharField(_("from"), max_length=20, choices=Brand.Status.choices)
+    to_status = models.CharField(_("to"), max_length=20, choices=Brand.Status.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status history")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.from_status} → {self.to_status}"
+
+
+class Commitment(models.Model):
+    """A public service promise (承诺事项); shown in ``position`` order."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("brand"))
+    position = models.PositiveIntegerField(_("position"), default=0)
+    text = models.CharField(_("commitment"), max_length=300)
+
+    class Meta:
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Plan(models.Model):
+    """The brand's long plan (长计划); its milestones are the short arrangements (短安排)."""
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="plan", verbose_name=_("brand"))
+    start_year = models.PositiveSmallIntegerField(_("first year"))
+    end_year = models.PositiveSmallIntegerField(_("last year"))
+    goals = models.TextField(_("goals"))
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end_year__gte=models.F("start_year")), name="plan_years_ordered")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.start_year}–{self.end_year}"
+
+
+class Milestone(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("plan"))
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    due_date = models.DateField(_("due date"))
+    weight = models.PositiveSmallIntegerField(_("weight"), default=1)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["due_date", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(weight__gte=1), name="milestone_weight_positive")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.completed_on is not None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.completed_on is None and self.due_date < timezone.localdate()
+
+
+class ProgressReport(models.Model):
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.CASCADE, related_name="reports", verbose_name=_("milestone")
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("report"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("progress report")
+        verbose_name_plural = _("progress reports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class ReportPhoto(models.Model):
+    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("photo"), upload_to="brands/photos/")
+    thumbnail = models.ImageField(upload_to="brands/photos/thumbs/")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.image.name
+
+
+class Case(models.Model):
+    """A typical experience (典型经验) written by the brand's organization and published by a reviewer."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Awaiting publication")
+        PUBLISHED = "published", _("Published")
+
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="cases", verbose_name=_("brand"))
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.CharField(_("summary"), max_length=300)
+    body = models.TextField(_("text"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("typical experience")
+        verbose_name_plural = _("typical experiences")
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,9 +1,31 @@
-"""Reads over brands."""
+"""Reads over brands: public directory, tenant-scoped lists, review queues and progress.
 
-from django.db.models import QuerySet
+Visibility rules live here (and in ``organizations.rules``), so pages and the API agree.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Case as DbCase
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
-from brands.models import Brand
+from brands.models import Brand, BrandTransition, Case, Commitment, Milestone, Plan, ProgressReport
+from organizations import rules
+
+
+def _weights(*, done: bool | None) -> Subquery:
+    milestones = Milestone.objects.filter(plan__brand=OuterRef("pk"))
+    if done:
+        milestones = milestones.filter(completed_on__isnull=False)
+    total = milestones.order_by().values("plan__brand").annotate(total=Sum("weight")).values("total")
+    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+
+
+def with_progress(queryset: QuerySet[Brand]) -> QuerySet[Brand]:
+    """Annotate ``weight_total`` and ``weight_done``; ``progress_percent`` derives from them."""
+    return queryset.annotate(weight_total=_weights(done=None), weight_done=_weights(done=True))
 
 
 def brand_public_list() -> QuerySet[Brand]:
@@ -17,3 +39,195 @@ def brand_public_get(*, code: str) -> Brand:
         return brand_public_list().get(code=code)
     except Brand.DoesNotExist:
         raise Http404 from None
+
+
+@dataclass(frozen=True)
+class DirectoryFilters:
+    q: str = ""
+    domain: str = ""
+    region: str = ""
+    status: str = ""
+    level: str = ""
+
+
+def brand_directory(*, filters: DirectoryFilters) -> QuerySet[Brand]:
+    """The public directory: search by name and text, filter by domain, region, status and level."""
+    queryset = brand_public_list()
+    if filters.q:
+        text = Q()
+        for field in ("name", "slogan", "concept", "carrier", "positioning", "organization__name"):
+            text |= Q(**{f"{field}__icontains": filters.q})
+        queryset = queryset.filter(text)
+    if filters.domain:
+        queryset = queryset.filter(organization__domain=filters.domain)
+    if filters.region:
+        queryset = queryset.filter(organization__region=filters.region)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.level:
+        queryset = queryset.filter(level=filters.level)
+    # Demonstration brands first, then named, then cultivating; by name within each.
+    rank = DbCase(
+        When(status=Brand.Status.DEMONSTRATION, then=Value(0)),
+        When(status=Brand.Status.NAMED, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return with_progress(queryset).annotate(status_rank=rank).order_by("status_rank", "name", "pk")
+
+
+def region_choices() -> list[str]:
+    return list(
+        brand_public_list()
+        .order_by()
+        .values_list("organization__region", flat=True)
+        .distinct()
+        .order_by("organization__region")
+    )
+
+
+def brand_page_get(*, code: str) -> Brand:
+    """A public brand with everything its page shows, loaded in a fixed number of queries."""
+    brand = brand_public_get(code=code)
+    return _with_programme(brand, cases=Case.objects.filter(status=Case.Status.PUBLISHED))
+
+
+def _with_programme(brand: Brand, *, cases: QuerySet[Case]) -> Brand:
+    brand.commitment_list = list(brand.commitments.all())
+    brand.plan_obj = (
+        Plan.objects.filter(brand=brand)
+        .prefetch_related(
+            Prefetch(
+                "milestones",
+                queryset=Milestone.objects.prefetch_related(
+                    Prefetch("reports", queryset=ProgressReport.objects.prefetch_related("photos"))
+                ),
+            )
+        )
+        .first()
+    )
+    milestones = list(brand.plan_obj.milestones.all()) if brand.plan_obj else []
+    total = sum(m.weight for m in milestones)
+    brand.weight_total = total
+    brand.weight_done = sum(m.weight for m in milestones if m.is_done)
+    brand.milestone_list = milestones
+    brand.overdue_list = [m for m in milestones if m.is_overdue]
+    brand.case_list = list(cases.filter(brand=brand))
+    return brand
+
+
+# --- Scoped reads for the workspace, dashboard and API ----------------------
+
+
+def brand_list_for(*, user, action: rules.Action) -> QuerySet[Brand]:
+    return with_progress(
+        Brand.objects.filter(rules.scope(user, action)).select_related("organization").order_by("name", "pk")
+    )
+
+
+def brand_get_for(*, user, action: rules.Action, code: str) -> Brand:
+    """A brand the user may act on, else 404 (same answer as a brand that does not exist)."""
+    try:
+        return Brand.objects.select_related("organization").get(rules.scope(user, action), code=code)
+    except Brand.DoesNotExist:
+        raise Http404 from None
+
+
+def brand_workspace_get(*, user, code: str, action: rules.Action = rules.Action.MANAGE) -> Brand:
+    brand = brand_get_for(user=user, action=action, code=code)
+    brand = _with_programme(brand, cases=Case.objects.all())
+    brand.transition_list = list(brand.transitions.select_related("actor"))
+    return brand
+
+
+def brand_visible_list(*, user) -> QuerySet[Brand]:
+    """Public brands for anyone, plus the private ones of organizations the user may see (API list)."""
+    queryset = Brand.objects.select_related("organization").order_by("name", "pk")
+    if not rules.is_unrestricted(user):
+        # (An empty Q, the superuser's scope, would vanish from an OR; hence the branch.)
+        queryset = queryset.filter(Q(status__in=Brand.PUBLIC_STATUSES) | rules.scope(user, rules.Action.VIEW))
+    return with_progress(queryset)
+
+
+def review_queue(*, user) -> QuerySet[Brand]:
+    return brand_list_for(user=user, action=rules.Action.REVIEW).filter(status=Brand.Status.SUBMITTED)
+
+
+def status_counts(*, user) -> dict[str, int]:
+    rows = (
+        Brand.objects.filter(rules.scope(user, rules.Action.REVIEW)).order_by().values("status").annotate(n=Count("pk"))
+    )
+    counts = {status: 0 for status in Brand.Status.values}
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def overdue_milestones_for(*, user, action: rules.Action) -> QuerySet[Milestone]:
+    return (
+        Milestone.objects.filter(rules.scope(user, action, field="plan__brand__organization"))
+        .filter(completed_on__isnull=True, due_date__lt=timezone.localdate())
+        .select_related("plan__brand")
+    )
+
+
+def commitment_get_for(*, user, pk) -> Commitment:
+    try:
+        return Commitment.objects.select_related("brand__organization").get(
+            rules.scope(user, rules.Action.MANAGE, field="brand__organization"), pk=pk
+        )
+    except (Commitment.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def milestone_get_for(*, user, brand: Brand, pk) -> Milestone:
+    try:
+        return Milestone.objects.select_related("plan__brand__organization").get(plan__brand=brand, pk=pk)
+    except (Milestone.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def case_get_for(*, user, brand: Brand, pk) -> Case:
+    try:
+        return Case.objects.get(brand=brand, pk=pk)
+    except (Case.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def cases_awaiting(*, user) -> QuerySet[Case]:
+    return Case.objects.filter(
+        rules.scope(user, rules.Action.REVIEW, field="brand__organization"), status=Case.Status.SUBMITTED
+    ).select_related("brand__organization")
+
+
+def case_reviewable_get(*, user, pk) -> Case:
+    try:
+        return cases_awaiting(user=user).get(pk=pk)
+    except (Case.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def case_public_list(*, domain: str = "") -> QuerySet[Case]:
+    queryset = Case.objects.filter(
+        status=Case.Status.PUBLISHED, brand__status__in=Brand.PUBLIC_STATUSES
+    ).select_related("brand__organization")
+    if domain:
+        queryset = queryset.filter(brand__organization__domain=domain)
+    return queryset.order_by("-published_at", "-pk")
+
+
+def case_public_get(*, pk) -> Case:
+    try:
+        return case_public_list().get(pk=pk)
+    except (Case.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def transitions_for(*, brand: Brand) -> QuerySet[BrandTransition]:
+    return brand.transitions.select_related("actor")
+
+
+def brand_featured(*, limit: int = 6) -> list[Brand]:
+    """Brands for the home page: demonstration brands first, then named ones."""
+    # "demonstration" sorts before "named", so the status column orders them as wanted.
+    queryset = brand_public_list().filter(status__in=(Brand.Status.DEMONSTRATION, Brand.Status.NAMED))
+    return list(with_progress(queryset).order_by("status", "name", "pk")[:limit])

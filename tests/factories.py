@@ -27,3 +27,24 @@ def make_organization(name: str, parent: Organization | None = None, **fields) -
 
 def grant(user: User, organization: Organization, role: str) -> Membership:
     return Membership.objects.create(user=user, organization=organization, role=role)
+
+
+# --- Brands (issue 3) ---------------------------------------------------------
+
+from brands.models import Brand  # noqa: E402
+
+
+class BrandFactory(factory.django.DjangoModelFactory):
+    """A brand in the given status; no audit rows (tests of transitions go through brands.services)."""
+
+    class Meta:
+        model = Brand
+
+    code = factory.Sequence(lambda n: f"T{n:05d}")
+    name = factory.Sequence(lambda n: f"品牌{n}")
+    slogan = "服务群众"
+    concept = "把党员作用落到服务群众上。"
+    carrier = "党员责任区"
+    positioning = "面向社区居民"
+    service_targets = factory.LazyFunction(lambda: [Brand.ServiceTarget.MASSES])
+    status = Brand.Status.DRAFT

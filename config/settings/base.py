@@ -197,3 +197,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- Brands (issue 3) --------------------------------------------------------
+# Brand and organization both have a "level" choice set; name the schema enums explicitly.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
+    "BrandLevelEnum": "brands.models.Brand.Level",
+    "BrandStatusEnum": "brands.models.Brand.Status",
+    "OrganizationLevelEnum": "organizations.models.Organization.Level",
+}

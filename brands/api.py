@@ -1,0 +1,303 @@
+"""API for brands: list/create/read/update, submit, review, commitments, plan and milestones.
+
+Querysets come from ``brands.selectors`` and writes go through ``brands.services``,
+so the API and the pages share one set of rules. Anything outside the caller's
+reach is 404.
+"""
+
+from django.urls import include, path
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import MethodNotAllowed, ValidationError
+from rest_framework.generics import get_object_or_404
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from brands import images, selectors, services
+from brands.models import Brand, Commitment, Milestone, Plan
+from organizations import rules
+from organizations.models import Organization
+
+
+class ImageUploadField(serializers.ImageField):
+    """Write-only upload checked by content (brands.images) and returned normalized."""
+
+    def __init__(self, *, kind: str, **kwargs):
+        self.kind = kind
+        super().__init__(write_only=True, required=False, **kwargs)
+
+    def to_internal_value(self, data):
+        upload = serializers.FileField.to_internal_value(self, data)  # no second Pillow pass
+        try:
+            return images.normalize(upload, kind=self.kind)
+        except Exception as error:
+            messages = getattr(error, "messages", None)
+            if messages is None:
+                raise
+            raise ValidationError(messages) from None
+
+
+class CommitmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Commitment
+        fields = ["id", "position", "text"]
+        read_only_fields = ["id", "position"]
+
+
+class BrandSerializer(serializers.ModelSerializer):
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    organization_name = serializers.CharField(source="organization.name", read_only=True)
+    service_targets = serializers.ListField(
+        child=serializers.ChoiceField(choices=Brand.ServiceTarget.choices), required=False
+    )
+    progress_percent = serializers.IntegerField(read_only=True)
+    logo_url = serializers.ImageField(source="logo_small", read_only=True, use_url=True)
+    cover_url = serializers.ImageField(source="cover_medium", read_only=True, use_url=True)
+    logo = ImageUploadField(kind="logo")
+    cover = ImageUploadField(kind="cover")
+
+    class Meta:
+        model = Brand
+        fields = [
+            "code",
+            "organization",
+            "organization_name",
+            "name",
+            "slogan",
+            "concept",
+            "carrier",
+            "positioning",
+            "service_targets",
+            "level",
+            "status",
+            "progress_percent",
+            "logo",
+            "cover",
+            "logo_url",
+            "cover_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["code", "status", "created_at", "updated_at"]
+
+
+class BrandUpdateSerializer(BrandSerializer):
+    organization = serializers.PrimaryKeyRelatedField(read_only=True)
+
+
+class BrandDetailSerializer(BrandSerializer):
+    commitments = CommitmentSerializer(many=True, read_only=True)
+
+    class Meta(BrandSerializer.Meta):
+        fields = [*BrandSerializer.Meta.fields, "commitments"]
+
+
+class TransitionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ReviewSerializer(TransitionSerializer):
+    decision = serializers.ChoiceField(choices=services.REVIEW_DECISIONS)
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    done = serializers.BooleanField(source="is_done", read_only=True)
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+
+    class Meta:
+        model = Milestone
+        fields = ["id", "title", "description", "due_date", "weight", "completed_on", "done", "overdue"]
+        read_only_fields = ["id", "completed_on"]
+
+    def validate_weight(self, value):
+        if value < 1:
+            raise ValidationError("≥ 1")
+        return value
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    milestones = MilestoneSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Plan
+        fields = ["start_year", "end_year", "goals", "milestones"]
+
+
+def _fields(serializer) -> dict:
+    data = dict(serializer.validated_data)
+    data.pop("logo", None)
+    data.pop("cover", None)
+    return data
+
+
+@extend_schema_view(update=extend_schema(exclude=True))
+class BrandViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Public brands for anyone, plus the caller's private ones; writes only in organizations the caller manages."""
+
+    lookup_field = "code"
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    filterset_fields = ["status", "level", "organization"]
+
+    def get_permissions(self):
+        # Reads of public brands are open to everyone; every write needs a login.
+        if self.request.method in SAFE_METHODS:
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    def get_queryset(self):
+        user = self.request.user
+        if self.request.method not in SAFE_METHODS:
+            if self.action == "review":
+                return selectors.brand_list_for(user=user, action=rules.Action.REVIEW)
+            if self.action != "create":
+                return selectors.brand_list_for(user=user, action=rules.Action.MANAGE)
+        queryset = selectors.brand_visible_list(user=user)
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related("commitments")
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return BrandDetailSerializer
+        if self.action in ("partial_update", "update"):
+            return BrandUpdateSerializer
+        return BrandSerializer
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        brand = services.brand_create(
+            user=self.request.user,
+            organization=data["organization"],
+            data=_fields(serializer),
+            logo=data.get("logo"),
+            cover=data.get("cover"),
+        )
+        serializer.instance = (
+            selectors.with_progress(Brand.objects.filter(pk=brand.pk)).select_related("organization").get()
+        )
+
+    def perform_update(self, serializer):
+        data = serializer.validated_data
+        brand = services.brand_update(
+            user=self.request.user,
+            brand=serializer.instance,
+            data=_fields(serializer),
+            logo=data.get("logo"),
+            cover=data.get("cover"),
+        )
+        serializer.instance = self._fresh(brand)
+
+    def update(self, request, *args, **kwargs):
+        # PUT exists on the viewset only for the plan action; a brand is changed with PATCH.
+        if not kwargs.get("partial"):
+            raise MethodNotAllowed(request.method)
+        return super().update(request, *args, **kwargs)
+
+    def _fresh(self, brand: Brand) -> Brand:
+        return selectors.with_progress(Brand.objects.filter(pk=brand.pk)).select_related("organization").get()
+
+    @extend_schema(request=TransitionSerializer, responses=BrandSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, code=None):
+        """Send a draft or returned brand to the reviewers."""
+        brand = self.get_object()
+        payload = TransitionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        brand = services.brand_submit(user=request.user, brand=brand, comment=payload.validated_data["comment"])
+        return Response(BrandSerializer(self._fresh(brand), context=self.get_serializer_context()).data)
+
+    @extend_schema(request=ReviewSerializer, responses=BrandSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request, code=None):
+        """Decide on a brand: return, approve, name, demonstrate or revoke (reviewers above its organization)."""
+        brand = self.get_object()
+        payload = ReviewSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        brand = services.brand_review(user=request.user, brand=brand, **payload.validated_data)
+        return Response(BrandSerializer(self._fresh(brand), context=self.get_serializer_context()).data)
+
+    @extend_schema(methods=["GET"], responses=CommitmentSerializer(many=True))
+    @extend_schema(methods=["POST"], request=CommitmentSerializer, responses={201: CommitmentSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def commitments(self, request, code=None):
+        """The brand's public commitments in order; POST appends one."""
+        brand = self.get_object()
+        if request.method == "POST":
+            payload = CommitmentSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            commitment = services.commitment_add(user=request.user, brand=brand, text=payload.validated_data["text"])
+            return Response(CommitmentSerializer(commitment).data, status=status.HTTP_201_CREATED)
+        return Response(CommitmentSerializer(brand.commitments.all(), many=True).data)
+
+    @extend_schema(methods=["GET"], responses=PlanSerializer)
+    @extend_schema(methods=["PUT"], request=PlanSerializer, responses=PlanSerializer)
+    @action(detail=True, methods=["get", "put"])
+    def plan(self, request, code=None):
+        """The long plan with its milestones; PUT writes the plan (not the milestones)."""
+        brand = self.get_object()
+        if request.method == "PUT":
+            payload = PlanSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            services.plan_save(user=request.user, brand=brand, **payload.validated_data)
+        plan = get_object_or_404(Plan.objects.prefetch_related("milestones"), brand=brand)
+        return Response(PlanSerializer(plan).data)
+
+    @extend_schema(methods=["GET"], responses=MilestoneSerializer(many=True))
+    @extend_schema(methods=["POST"], request=MilestoneSerializer, responses={201: MilestoneSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def milestones(self, request, code=None):
+        """The plan's milestones by due date; POST adds one (the plan must exist)."""
+        brand = self.get_object()
+        if request.method == "POST":
+            payload = MilestoneSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            milestone = services.milestone_add(user=request.user, brand=brand, **payload.validated_data)
+            return Response(MilestoneSerializer(milestone).data, status=status.HTTP_201_CREATED)
+        return Response(MilestoneSerializer(Milestone.objects.filter(plan__brand=brand), many=True).data)
+
+    @extend_schema(
+        methods=["PATCH"],
+        request=inline_serializer(
+            "MilestoneUpdate",
+            {
+                "title": serializers.CharField(required=False),
+                "description": serializers.CharField(required=False),
+                "due_date": serializers.DateField(required=False),
+                "weight": serializers.IntegerField(required=False, min_value=1),
+                "done": serializers.BooleanField(required=False),
+            },
+        ),
+        responses=MilestoneSerializer,
+    )
+    @extend_schema(methods=["GET"], responses=MilestoneSerializer)
+    @action(detail=True, methods=["get", "patch"], url_path=r"milestones/(?P<milestone_id>\d+)")
+    def milestone_detail(self, request, code=None, milestone_id=None):
+        """One milestone; PATCH edits it, ``done: true/false`` completes or reopens it."""
+        brand = self.get_object()
+        milestone = get_object_or_404(
+            Milestone.objects.select_related("plan__brand"), plan__brand=brand, pk=milestone_id
+        )
+        if request.method == "PATCH":
+            payload = MilestoneSerializer(milestone, data=request.data, partial=True)
+            payload.is_valid(raise_exception=True)
+            milestone = services.milestone_update(user=request.user, milestone=milestone, data=payload.validated_data)
+            if "done" in request.data:
+                done = serializers.BooleanField().to_internal_value(request.data["done"])
+                milestone = services.milestone_set_done(user=request.user, milestone=milestone, done=done)
+        return Response(MilestoneSerializer(milestone).data)
+
+
+router = SimpleRouter()
+router.register("brands", BrandViewSet, basename="api-brand")
+
+urlpatterns = [path("", include(router.urls))]

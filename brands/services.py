@@ -1,0 +1,327 @@
+"""Every write on brands: filing, the review workflow, commitments, plans, reports and cases.
+
+Each function is keyword-only, runs in one transaction, checks the caller
+through ``organizations.rules`` and raises ``ApplicationError`` with a message
+meant for the person at the keyboard when the request cannot be honoured.
+"""
+
+import secrets
+from collections.abc import Iterable, Sequence
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from brands.images import NormalizedImage
+from brands.models import Brand, BrandTransition, Case, Commitment, Milestone, Plan, ProgressReport, ReportPhoto
+from config.errors import ApplicationError
+from organizations import rules
+from organizations.models import Organization
+
+S = Brand.Status
+
+# No 0/O, 1/I/L: codes are read aloud and typed from posters.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 6
+CODE_ATTEMPTS = 8
+
+EDITABLE_STATUSES = (S.DRAFT, S.RETURNED)
+BRAND_FIELDS = ("name", "slogan", "concept", "carrier", "positioning", "service_targets", "level")
+
+# The one transition table: decision → (statuses it may start from, status it leads to).
+# "submit" belongs to the brand's organization; every other decision to a reviewer above it.
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "submit": ((S.DRAFT, S.RETURNED), S.SUBMITTED),
+    "return": ((S.SUBMITTED,), S.RETURNED),
+    "approve": ((S.SUBMITTED,), S.CULTIVATING),
+    "name": ((S.CULTIVATING,), S.NAMED),
+    "demonstrate": ((S.NAMED,), S.DEMONSTRATION),
+    "revoke": ((S.CULTIVATING, S.NAMED, S.DEMONSTRATION), S.REVOKED),
+}
+REVIEW_DECISIONS = ("return", "approve", "name", "demonstrate", "revoke")
+COMMENT_REQUIRED = ("return", "revoke")
+MAX_PHOTOS = 9
+
+
+def decision_label(decision: str) -> str:
+    return {
+        "submit": _("Submit for review"),
+        "return": _("Return with comments"),
+        "approve": _("Approve (cultivating)"),
+        "name": _("Name the brand"),
+        "demonstrate": _("Make it a demonstration brand"),
+        "revoke": _("Revoke"),
+    }[decision]
+
+
+def decisions_available(*, brand: Brand) -> list[str]:
+    """Review decisions legal from the brand's current status (for buttons and forms)."""
+    return [d for d in REVIEW_DECISIONS if brand.status in TRANSITIONS[d][0]]
+
+
+def brand_code_new() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
+
+
+def _require_manage(user, organization: Organization) -> None:
+    rules.require(user, rules.Action.MANAGE, organization)
+
+
+def _apply_images(brand: Brand, *, logo: NormalizedImage | None, cover: NormalizedImage | None) -> None:
+    if logo is not None:
+        brand.logo.save(logo.original.name, logo.original, save=False)
+        brand.logo_small.save(logo.display.name, logo.display, save=False)
+    if cover is not None:
+        brand.cover.save(cover.original.name, cover.original, save=False)
+        brand.cover_medium.save(cover.display.name, cover.display, save=False)
+
+
+def _clean_targets(targets: Iterable[str]) -> list[str]:
+    valid = Brand.ServiceTarget.values
+    cleaned = [t for t in valid if t in set(targets)]  # canonical order, no duplicates
+    unknown = set(targets) - set(valid)
+    if unknown:
+        raise ApplicationError(_("Unknown service target: %s") % ", ".join(sorted(unknown)), field="service_targets")
+    return cleaned
+
+
+def brand_create(
+    *,
+    user,
+    organization: Organization,
+    data: dict,
+    logo: NormalizedImage | None = None,
+    cover: NormalizedImage | None = None,
+) -> Brand:
+    """File a new draft brand for an organization the user manages, with a fresh public code."""
+    if not rules.can(user, rules.Action.MANAGE, organization):
+        raise ApplicationError(_("You can only file brands for organizations you manage."), field="organization")
+    fields = {key: data[key] for key in BRAND_FIELDS if key in data}
+    fields["service_targets"] = _clean_targets(fields.get("service_targets", []))
+    brand = Brand(organization=organization, status=S.DRAFT, **fields)
+    _apply_images(brand, logo=logo, cover=cover)
+    for _attempt in range(CODE_ATTEMPTS):
+        brand.code = brand_code_new()
+        try:
+            with transaction.atomic():  # a savepoint, so a code collision can be retried
+                brand.save()
+            return brand
+        except IntegrityError:
+            if not Brand.objects.filter(code=brand.code).exists():
+                raise
+    raise ApplicationError(_("Could not allocate a brand code; please try again."))
+
+
+@transaction.atomic
+def brand_update(
+    *,
+    user,
+    brand: Brand,
+    data: dict,
+    logo: NormalizedImage | None = None,
+    cover: NormalizedImage | None = None,
+) -> Brand:
+    _require_manage(user, brand.organization)
+    brand = Brand.objects.select_for_update().get(pk=brand.pk)
+    if brand.status not in EDITABLE_STATUSES:
+        raise ApplicationError(
+            _("A brand can only be edited while it is a draft or returned; this one is “%s”.")
+            % brand.get_status_display()
+        )
+    for key in BRAND_FIELDS:
+        if key in data:
+            setattr(brand, key, data[key])
+    brand.service_targets = _clean_targets(brand.service_targets)
+    _apply_images(brand, logo=logo, cover=cover)
+    brand.save()
+    return brand
+
+
+def _transition(*, user, brand: Brand, decision: str, comment: str) -> Brand:
+    allowed_from, to_status = TRANSITIONS[decision]
+    if brand.status not in allowed_from:
+        raise ApplicationError(
+            _("“%(decision)s” is not possible for a brand that is “%(status)s”.")
+            % {"decision": decision_label(decision), "status": brand.get_status_display()},
+            code="illegal_transition",
+        )
+    if decision in COMMENT_REQUIRED and not comment.strip():
+        message = _("Give the reason for revoking.") if decision == "revoke" else _("Say what should be changed.")
+        raise ApplicationError(message, field="comment")
+    from_status = brand.status
+    brand.status = to_status
+    brand.save(update_fields=["status", "updated_at"])
+    BrandTransition.objects.create(
+        brand=brand, actor=user, decision=decision, from_status=from_status, to_status=to_status, comment=comment
+    )
+    return brand
+
+
+@transaction.atomic
+def brand_submit(*, user, brand: Brand, comment: str = "") -> Brand:
+    """The organization sends its draft (or returned) brand to the reviewers above it."""
+    _require_manage(user, brand.organization)
+    brand = Brand.objects.select_for_update().select_related("organization").get(pk=brand.pk)
+    if brand.status in EDITABLE_STATUSES and not brand.concept.strip():
+        raise ApplicationError(_("Describe the brand's concept before submitting it."), field="concept")
+    return _transition(user=user, brand=brand, decision="submit", comment=comment)
+
+
+@transaction.atomic
+def brand_review(*, user, brand: Brand, decision: str, comment: str = "") -> Brand:
+    """A reviewer above the brand's organization returns, approves, names, promotes or revokes it."""
+    if decision not in REVIEW_DECISIONS:
+        raise ApplicationError(
+            _("Unknown decision “%(decision)s”; use one of: %(choices)s.")
+            % {"decision": decision, "choices": ", ".join(REVIEW_DECISIONS)},
+            field="decision",
+        )
+    brand = Brand.objects.select_for_update().select_related("organization").get(pk=brand.pk)
+    if not rules.can(user, rules.Action.REVIEW, brand.organization):
+        raise ApplicationError(_("Only reviewers above this organization may decide on its brand."), status=403)
+    if rules.can(user, rules.Action.MANAGE, brand.organization) and not user.is_superuser:
+        raise ApplicationError(
+            _("You manage this organization, so you cannot decide on its brand; another reviewer must."), status=403
+        )
+    return _transition(user=user, brand=brand, decision=decision, comment=comment)
+
+
+# --- Commitments -------------------------------------------------------------
+
+
+@transaction.atomic
+def commitment_add(*, user, brand: Brand, text: str) -> Commitment:
+    _require_manage(user, brand.organization)
+    last = brand.commitments.order_by("-position").values_list("position", flat=True).first()
+    return Commitment.objects.create(brand=brand, text=text, position=(last or 0) + 1)
+
+
+@transaction.atomic
+def commitment_update(*, user, commitment: Commitment, text: str) -> Commitment:
+    _require_manage(user, commitment.brand.organization)
+    commitment.text = text
+    commitment.save(update_fields=["text"])
+    return commitment
+
+
+@transaction.atomic
+def commitment_delete(*, user, commitment: Commitment) -> None:
+    _require_manage(user, commitment.brand.organization)
+    commitment.delete()
+
+
+@transaction.atomic
+def commitment_move(*, user, commitment: Commitment, step: int) -> None:
+    """Move one place up (-1) or down (+1); positions are renumbered 1..n."""
+    _require_manage(user, commitment.brand.organization)
+    items = list(Commitment.objects.select_for_update().filter(brand_id=commitment.brand_id))
+    index = next(i for i, item in enumerate(items) if item.pk == commitment.pk)
+    target = index + step
+    if 0 <= target < len(items):
+        items[index], items[target] = items[target], items[index]
+    for position, item in enumerate(items, start=1):
+        if item.position != position:
+            item.position = position
+            item.save(update_fields=["position"])
+
+
+# --- Plan, milestones, progress --------------------------------------------
+
+
+@transaction.atomic
+def plan_save(*, user, brand: Brand, start_year: int, end_year: int, goals: str) -> Plan:
+    _require_manage(user, brand.organization)
+    if end_year < start_year:
+        raise ApplicationError(_("The last year cannot be before the first year."), field="end_year")
+    plan, _created = Plan.objects.update_or_create(
+        brand=brand, defaults={"start_year": start_year, "end_year": end_year, "goals": goals}
+    )
+    return plan
+
+
+def _require_plan(brand: Brand) -> Plan:
+    plan = Plan.objects.filter(brand=brand).first()
+    if plan is None:
+        raise ApplicationError(_("Write the plan before adding milestones."))
+    return plan
+
+
+@transaction.atomic
+def milestone_add(*, user, brand: Brand, title: str, due_date, weight: int = 1, description: str = "") -> Milestone:
+    _require_manage(user, brand.organization)
+    plan = _require_plan(brand)
+    if weight < 1:
+        raise ApplicationError(_("The weight must be at least 1."), field="weight")
+    return Milestone.objects.create(plan=plan, title=title, due_date=due_date, weight=weight, description=description)
+
+
+@transaction.atomic
+def milestone_update(*, user, milestone: Milestone, data: dict) -> Milestone:
+    _require_manage(user, milestone.plan.brand.organization)
+    for key in ("title", "description", "due_date", "weight"):
+        if key in data:
+            setattr(milestone, key, data[key])
+    if milestone.weight < 1:
+        raise ApplicationError(_("The weight must be at least 1."), field="weight")
+    milestone.save()
+    return milestone
+
+
+@transaction.atomic
+def milestone_set_done(*, user, milestone: Milestone, done: bool) -> Milestone:
+    _require_manage(user, milestone.plan.brand.organization)
+    milestone.completed_on = timezone.localdate() if done else None
+    milestone.save(update_fields=["completed_on"])
+    return milestone
+
+
+@transaction.atomic
+def progress_report_add(
+    *, user, milestone: Milestone, text: str, photos: Sequence[NormalizedImage] = ()
+) -> ProgressReport:
+    _require_manage(user, milestone.plan.brand.organization)
+    if len(photos) > MAX_PHOTOS:
+        raise ApplicationError(_("At most 9 photos per report."), field="photos")
+    report = ProgressReport.objects.create(milestone=milestone, author=user, text=text)
+    for photo in photos:
+        row = ReportPhoto(report=report)
+        row.image.save(photo.original.name, photo.original, save=False)
+        row.thumbnail.save(photo.display.name, photo.display, save=False)
+        row.save()
+    return report
+
+
+# --- Typical experience ---------------------------------------------------
+
+
+@transaction.atomic
+def case_save(*, user, brand: Brand, data: dict, case: Case | None = None, submit: bool = False) -> Case:
+    """Write or edit a case; ``submit`` sends it to the reviewers for publication."""
+    _require_manage(user, brand.organization)
+    if case is None:
+        case = Case(brand=brand, author=user)
+    elif case.status == Case.Status.PUBLISHED:
+        raise ApplicationError(_("A published case can no longer be edited."))
+    for key in ("title", "summary", "body"):
+        if key in data:
+            setattr(case, key, data[key])
+    if submit:
+        case.status = Case.Status.SUBMITTED
+    case.save()
+    return case
+
+
+@transaction.atomic
+def case_publish(*, user, case: Case) -> Case:
+    case = Case.objects.select_for_update().select_related("brand__organization").get(pk=case.pk)
+    if not rules.can(user, rules.Action.REVIEW, case.brand.organization):
+        raise ApplicationError(_("Only reviewers above this organization may publish its cases."), status=403)
+    if case.status != Case.Status.SUBMITTED:
+        raise ApplicationError(_("Only a case awaiting publication can be published."))
+    if not case.brand.is_public:
+        raise ApplicationError(_("Cases are published only for public brands."))
+    case.status = Case.Status.PUBLISHED
+    case.published_by = user
+    case.published_at = timezone.now()
+    case.save()
+    return case
