@@ -27,3 +27,19 @@ def make_organization(name: str, parent: Organization | None = None, **fields) -
 
 def grant(user: User, organization: Organization, role: str) -> Membership:
     return Membership.objects.create(user=user, organization=organization, role=role)
+
+
+# --- evaluations (issue 4) -----------------------------------------------------------
+
+_brand_counter = iter(range(1, 1_000_000))
+
+
+def make_brand(organization: Organization, *, status: str = "cultivating", **fields):
+    """A brand of the organization; public (cultivating) unless told otherwise."""
+    from brands.models import Brand
+
+    n = next(_brand_counter)
+    fields.setdefault("code", f"t{n:05d}")
+    fields.setdefault("name", f"测试品牌{n}")
+    fields.setdefault("slogan", "为民服务")
+    return Brand.objects.create(organization=organization, status=status, **fields)
