@@ -46,6 +46,7 @@ class RateForm(forms.Form):
         label=_("You are"),
         choices=Evaluation.RaterGroup.choices,
         initial=Evaluation.RaterGroup.MASSES,
+        required=False,
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
