@@ -2,8 +2,10 @@
 
 import re
 import time
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core import signing
 from django.db import connection
 from django.template import Context, Template
@@ -168,7 +170,7 @@ def test_the_poster_is_a4_with_inline_svg_qr_and_the_brand(client, brand):
     assert "红色家园" in html and "为民服务" in html
     assert "https://dj.example.cn/b/hyl01/rate/" in html
     assert "每条意见都会在5个工作日内得到答复。" in html
-    css = open("static/css/evaluations.css").read()
+    css = (Path(settings.BASE_DIR) / "static/css/evaluations.css").read_text()
     assert "@page { size: A4 portrait" in css
 
 
