@@ -13,6 +13,7 @@ from organizations.demo import DEMO_PASSWORD, USERS
 # Each module has ``seed(stdout) -> dict[str, int]`` (what it created); order matters.
 SEEDERS = [
     "organizations.demo",
+    "evaluations.demo",  # after the brands seeder: rates the public demo brands
 ]
 
 
