@@ -131,7 +131,7 @@ class EvaluationSubmitView(APIView):
         return Response({"pow_required": required, "challenge": integrity.pow_challenge()})
 
     def post(self, request, code: str):
-        brand = brand_public_get(code=code)
+        brand = selectors.brand_for_rating(code=code)
         serializer = EvaluationSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -8,6 +8,7 @@ scores until a reviewer looks at it.
 import hashlib
 import hmac
 import ipaddress
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ from datetime import timedelta
 import altcha
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -97,13 +99,60 @@ def _bucket(window: int) -> int:
     return int(time.time()) // max(window, 1)
 
 
-def _incr(key: str, timeout: int) -> int:
-    cache.add(key, 0, timeout)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout)
-        return 1
+_redis_clients: dict[int, object] = {}
+
+
+def _redis():
+    """(backend, client) when the cache is Redis, else (backend, None).
+
+    Django builds a new client object on every cache call; on the submit path that
+    costs more than the round trip, so one client per process is kept (it is
+    thread-safe and shares the backend's connection pool).
+    """
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return backend, None
+    client = _redis_clients.get(id(backend))
+    if client is None:
+        client = _redis_clients[id(backend)] = backend._cache.get_client(write=True)
+    return backend, client
+
+
+def fast_get_json(key: str):
+    backend, client = _redis()
+    if client is None:
+        return backend.get(key)
+    raw = client.get(backend.make_and_validate_key(key))
+    return None if raw is None else json.loads(raw)
+
+
+def fast_set_json(key: str, value, timeout: int) -> None:
+    backend, client = _redis()
+    if client is None:
+        backend.set(key, value, timeout)
+    else:
+        client.set(backend.make_and_validate_key(key), json.dumps(value), ex=timeout)
+
+
+def _incr_many(keys: list[tuple[str, int]]) -> list[int]:
+    """Increment (key, timeout) counters; on Redis in one pipelined round trip (the submit path's hot spot)."""
+    backend, client = _redis()
+    if client is not None:
+        pipe = client.pipeline(transaction=False)
+        for key, timeout in keys:
+            full = backend.make_and_validate_key(key)
+            pipe.incr(full)
+            pipe.expire(full, timeout)
+        return [int(value) for value in pipe.execute()[::2]]
+    values = []
+    for key, timeout in keys:
+        cache.add(key, 0, timeout)
+        try:
+            values.append(cache.incr(key))
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout)
+            values.append(1)
+    return values
 
 
 def _ip_key(ip_hash: str) -> str:
@@ -115,25 +164,37 @@ def submissions_from(ip: str) -> int:
     return cache.get(_ip_key(salted_hash("ip", ip)), 0)
 
 
-def throttle(*, ip_hash: str, brand_id: int) -> int:
-    """Count this submission; raise 429 past a limit. Returns the count before it (for the PoW threshold)."""
-    window = settings.EVALUATION_THROTTLE_WINDOW
-    per_ip = _incr(_ip_key(ip_hash), window + 5)
-    per_brand = _incr(f"eval:ipb:{ip_hash}:{brand_id}:{_bucket(window)}", window + 5)
-    if per_brand > settings.EVALUATION_THROTTLE_IP_BRAND or per_ip > settings.EVALUATION_THROTTLE_IP:
-        minutes = max(1, window // 60)
+@dataclass
+class Counts:
+    """This submission's place in its windows: per IP overall, per IP and brand, per network and brand."""
+
+    per_ip: int
+    per_ip_brand: int
+    burst: int
+
+
+def count_submission(*, ip: str, ip_hash: str, brand_id: int) -> Counts:
+    window, burst_window = settings.EVALUATION_THROTTLE_WINDOW, settings.EVALUATION_BURST_WINDOW
+    net = salted_hash("net", network_of(ip))
+    per_ip, per_ip_brand, burst = _incr_many(
+        [
+            (_ip_key(ip_hash), window + 5),
+            (f"eval:ipb:{ip_hash}:{brand_id}:{_bucket(window)}", window + 5),
+            (f"eval:burst:{net}:{brand_id}:{_bucket(burst_window)}", burst_window + 5),
+        ]
+    )
+    return Counts(per_ip=per_ip, per_ip_brand=per_ip_brand, burst=burst)
+
+
+def check_throttle(counts: Counts) -> None:
+    """429 past either limit (the refused attempt still counts, so hammering does not reopen the window)."""
+    if counts.per_ip_brand > settings.EVALUATION_THROTTLE_IP_BRAND or counts.per_ip > settings.EVALUATION_THROTTLE_IP:
+        minutes = max(1, settings.EVALUATION_THROTTLE_WINDOW // 60)
         raise ApplicationError(
             _("Too many ratings from your network. Please try again in %(minutes)d minutes.") % {"minutes": minutes},
             status=429,
             code="throttled",
         )
-    return per_ip - 1
-
-
-def burst_count(*, ip: str, brand_id: int) -> int:
-    window = settings.EVALUATION_BURST_WINDOW
-    net = salted_hash("net", network_of(ip))
-    return _incr(f"eval:burst:{net}:{brand_id}:{_bucket(window)}", window + 5)
 
 
 # --- the form's start token --------------------------------------------------------

@@ -71,8 +71,10 @@ class Evaluation(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
     receipt = models.CharField(_("receipt"), max_length=32, unique=True)
     # Salted hashes only; the raw IP is never stored.
-    device_hash = models.CharField(_("device hash"), max_length=64, db_index=True)
-    ip_hash = models.CharField(_("IP hash"), max_length=64, db_index=True)
+    # Not indexed on their own: the partial unique constraint covers device lookups and
+    # the throttles count in the cache; every index slows the submit path's insert.
+    device_hash = models.CharField(_("device hash"), max_length=64)
+    ip_hash = models.CharField(_("IP hash"), max_length=64)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.COUNTED)
     state_reason = models.CharField(_("reason"), max_length=200, blank=True)
     # Local (Asia/Shanghai) calendar day of the rating: the unit of "one per day" and of periods.
@@ -80,7 +82,7 @@ class Evaluation(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     # Comments are public only once published by a moderator.
     comment_status = models.CharField(
-        _("comment status"), max_length=10, choices=CommentStatus.choices, default=CommentStatus.NONE, db_index=True
+        _("comment status"), max_length=10, choices=CommentStatus.choices, default=CommentStatus.NONE
     )
     comment_reason = models.CharField(_("moderation note"), max_length=200, blank=True)
 
@@ -100,7 +102,15 @@ class Evaluation(models.Model):
                 name="evaluation_one_counted_per_device_day",
             ),
         ]
-        indexes = [models.Index(fields=["brand", "rated_on"], name="evaluation_brand_day")]
+        indexes = [
+            models.Index(fields=["brand", "rated_on"], name="evaluation_brand_day"),
+            # Only the moderation queue is looked up by comment status.
+            models.Index(
+                fields=["organization", "comment_status"],
+                condition=models.Q(comment_status__in=["pending", "held"]),
+                name="evaluation_comment_queue",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.brand} · {self.overall} · {self.receipt}"

@@ -4,12 +4,39 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from brands.models import Brand
+from brands.selectors import brand_public_get
+from evaluations import integrity
 from evaluations.models import CommentStatus, Evaluation, Rectification
 from organizations import rules
 from organizations.models import Membership
 from organizations.rules import Action
 
 REVIEW_QUEUE = Q(is_overdue=True) | Q(status__in=[Rectification.Status.ESCALATED, Rectification.Status.APPEALED])
+
+
+BRAND_CACHE_SECONDS = 30
+
+
+def brand_for_rating(*, code: str) -> Brand:
+    """The public brand to rate, from a 30-second cache (the submit path's only read), else 404.
+
+    A brand that stops being public can be rated for at most that long; its
+    organization and id never change.
+    """
+    key = f"eval:brand:{code}"
+    cached = integrity.fast_get_json(key)
+    if cached is None:
+        try:
+            brand = brand_public_get(code=code)
+        except Http404:
+            integrity.fast_set_json(key, [], BRAND_CACHE_SECONDS)
+            raise
+        cached = [brand.pk, brand.organization_id, brand.status, brand.name]
+        integrity.fast_set_json(key, cached, BRAND_CACHE_SECONDS)
+    if not cached:
+        raise Http404
+    pk, organization_id, status, name = cached
+    return Brand(pk=pk, organization_id=organization_id, status=status, name=name, code=code)
 
 
 def evaluation_get_by_receipt(*, receipt: str) -> Evaluation:

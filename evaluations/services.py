@@ -2,8 +2,8 @@
 
 import re
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -92,7 +92,7 @@ def held_word(comment: str) -> str:
     return ""
 
 
-def _flags(*, brand: Brand, signals: integrity.ClientSignals, earlier_from_ip: int) -> list[str]:
+def _flags(*, signals: integrity.ClientSignals, counts: integrity.Counts) -> list[str]:
     reasons = list(signals.extra_flags)
     if signals.honeypot:
         reasons.append("honeypot field filled")
@@ -100,9 +100,10 @@ def _flags(*, brand: Brand, signals: integrity.ClientSignals, earlier_from_ip: i
         reasons.append("form token missing or invalid")
     elif signals.fill_seconds is not None and signals.fill_seconds < settings.EVALUATION_MIN_FILL_SECONDS:
         reasons.append(f"form sent after {signals.fill_seconds:.1f} s")
+    earlier_from_ip = counts.per_ip - 1
     if earlier_from_ip >= settings.EVALUATION_POW_SOFT_LIMIT and not integrity.pow_verify(signals.pow_payload):
         reasons.append("proof of work missing past the soft limit")
-    if integrity.burst_count(ip=signals.ip, brand_id=brand.pk) > settings.EVALUATION_BURST_LIMIT:
+    if counts.burst > settings.EVALUATION_BURST_LIMIT:
         reasons.append("burst from one network")
     return reasons
 
@@ -134,8 +135,9 @@ def evaluation_submit(
     if contact and overall not in BAD_GRADES:
         raise ApplicationError(contact_only_for_bad_message(), field="contact")
     ip_hash = integrity.salted_hash("ip", signals.ip)
-    earlier = integrity.throttle(ip_hash=ip_hash, brand_id=brand.pk)
-    reasons = _flags(brand=brand, signals=signals, earlier_from_ip=earlier)
+    counts = integrity.count_submission(ip=signals.ip, ip_hash=ip_hash, brand_id=brand.pk)
+    integrity.check_throttle(counts)
+    reasons = _flags(signals=signals, counts=counts)
     if comment:
         word = held_word(comment)
         comment_status, comment_reason = (
@@ -165,22 +167,28 @@ def evaluation_submit(
     return _insert(fields=fields, state=state, reason=reason)
 
 
-@transaction.atomic
 def _insert(*, fields: dict, state: str, reason: str) -> SubmitResult:
-    if state == Evaluation.State.COUNTED:
-        try:
-            with transaction.atomic():
-                evaluation = Evaluation.objects.create(receipt=new_receipt(), state=state, state_reason="", **fields)
-        except IntegrityError:
-            # The partial unique constraint: this device already has a counted rating today.
-            evaluation = Evaluation.objects.create(
-                receipt=new_receipt(), state=Evaluation.State.EXCLUDED, state_reason=REPEAT_REASON, **fields
-            )
-            return SubmitResult(evaluation=evaluation, already_rated=True)
-        if evaluation.is_bad:
-            rectification_open(evaluation=evaluation)
+    """Insert the rating; the partial unique constraint decides whether it counts.
+
+    A good rating is a single INSERT (no transaction needed in autocommit; a
+    savepoint when the caller has a transaction open). A bad one is inserted
+    together with its rectification in one transaction.
+    """
+    if state != Evaluation.State.COUNTED:
+        evaluation = Evaluation.objects.create(receipt=new_receipt(), state=state, state_reason=reason, **fields)
         return SubmitResult(evaluation=evaluation, already_rated=False)
-    evaluation = Evaluation.objects.create(receipt=new_receipt(), state=state, state_reason=reason, **fields)
+    is_bad = fields["overall"] in BAD_GRADES
+    try:
+        with transaction.atomic() if is_bad or transaction.get_connection().in_atomic_block else nullcontext():
+            evaluation = Evaluation.objects.create(receipt=new_receipt(), state=state, state_reason="", **fields)
+            if is_bad:
+                rectification_open(evaluation=evaluation)
+    except IntegrityError:
+        # This device already has a counted rating of the brand today: keep this one, not counted.
+        evaluation = Evaluation.objects.create(
+            receipt=new_receipt(), state=Evaluation.State.EXCLUDED, state_reason=REPEAT_REASON, **fields
+        )
+        return SubmitResult(evaluation=evaluation, already_rated=True)
     return SubmitResult(evaluation=evaluation, already_rated=False)
 
 
@@ -401,8 +409,11 @@ def rectifications_mark_overdue() -> int:
 
 
 def rectifications_remind_due() -> int:
-    """Queue a reminder for every rectification due tomorrow (local date), once per due date."""
-    tomorrow = timezone.localdate() + timedelta(days=1)
+    """Queue a reminder for every rectification due on the next working day, once per due date.
+
+    On a Friday that is Monday's deadlines, so nobody first hears of them on the day itself.
+    """
+    tomorrow = add_working_days(timezone.localdate(), 1)
     from evaluations.tasks import notify_rectification
 
     reminded = 0

@@ -199,6 +199,8 @@ LOGGING = {
 }
 
 # --- Evaluations: integrity, rectifications, notifications (issue 4) -------
+from celery.schedules import crontab as _crontab  # noqa: E402
+
 # Salt of the device and IP hashes; rotate only together with a purge of old hashes.
 EVALUATION_HASH_SALT = env("EVALUATION_HASH_SALT", default=SECRET_KEY)
 # Throttles: submissions per client IP per brand and per client IP overall, in one window (seconds).
@@ -225,7 +227,13 @@ SITE_URL = env("SITE_URL", default="")
 CELERY_BEAT_SCHEDULE.update(
     {
         "rectifications-mark-overdue": {"task": "evaluations.rectifications_mark_overdue", "schedule": 900.0},
-        "rectifications-remind-due": {"task": "evaluations.rectifications_remind_due", "schedule": 3600.0},
-        "notifications-send-digest": {"task": "evaluations.notifications_send_digest", "schedule": 86400.0},
+        "rectifications-remind-due": {
+            "task": "evaluations.rectifications_remind_due",
+            "schedule": _crontab(hour=9, minute=0),
+        },
+        "notifications-send-digest": {
+            "task": "evaluations.notifications_send_digest",
+            "schedule": _crontab(hour=17, minute=30),
+        },
     }
 )

@@ -312,6 +312,20 @@ def test_overdue_marking_is_idempotent_and_audited(brand, signals):
     assert r.events.filter(action=RectificationEvent.Action.OVERDUE).count() == 1
 
 
+def test_the_brand_cache_of_the_api_answers_404_for_non_public_brands(tree):
+    from django.http import Http404
+
+    from evaluations.selectors import brand_for_rating
+
+    make_brand(tree["community"], code="priv", status="draft")
+    public = make_brand(tree["community"], code="pub")
+    for _ in range(2):  # the second answer comes from the cache
+        with pytest.raises(Http404):
+            brand_for_rating(code="priv")
+        cached = brand_for_rating(code="pub")
+        assert (cached.pk, cached.organization_id, cached.is_public) == (public.pk, public.organization_id, True)
+
+
 def test_the_periodic_tasks_are_scheduled():
     from django.conf import settings
 
@@ -363,7 +377,7 @@ def test_a_reminder_goes_out_a_day_before_the_due_date_once(tree, secretary, sig
     brand = make_brand(tree["community"])
     bad(brand, signals)
     r = Rectification.objects.get()
-    Rectification.objects.filter(pk=r.pk).update(due_on=timezone.localdate() + timedelta(days=1))
+    Rectification.objects.filter(pk=r.pk).update(due_on=add_working_days(timezone.localdate(), 1))
     mail.outbox.clear()
     from evaluations.tasks import remind_due
 
