@@ -212,17 +212,6 @@ def evaluation_restore(*, evaluation: Evaluation, actor, note: str = "") -> Eval
 
 
 @transaction.atomic
-def evaluation_flag(*, evaluation: Evaluation, actor, note: str) -> Evaluation:
-    if evaluation.state != Evaluation.State.COUNTED:
-        raise ApplicationError(_("Only a counted rating can be flagged."))
-    if not note.strip():
-        raise ApplicationError(_("Give a reason."), field="note")
-    return evaluation_change_state(
-        evaluation=evaluation, to_state=Evaluation.State.FLAGGED, reason=note.strip()[:200], actor=actor
-    )
-
-
-@transaction.atomic
 def evaluation_moderate_comment(*, evaluation: Evaluation, publish: bool, actor, note: str = "") -> Evaluation:
     if evaluation.comment_status == CommentStatus.NONE:
         raise ApplicationError(_("This rating has no comment."))

@@ -31,7 +31,9 @@ def test_a_citizen_rates_from_the_poster_and_sees_the_secretarys_answer(
     page.click(".poster-qr")  # the QR code's target: the rating form
     assert page.url == live_server.url + "/b/hyl01/rate/"
     assert no_sideways_scroll(page)
-    page.click("label[for='id_overall_3']")  # 不满意 (choices 5..1 → index 3 is grade 2)
+    assert page.is_visible("#id_contact") is False  # asked for only after a bad rating
+    page.click("label[for='id_overall_3']")
+    assert page.is_visible("#id_contact") is True  # 不满意 (choices 5..1 → index 3 is grade 2)
     page.fill("#id_comment", "楼道灯坏了两周没人修 <b>请尽快</b>")
     page.fill("#id_contact", "13812345678")
     page.wait_for_timeout(1100)
