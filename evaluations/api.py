@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.urls import path
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -135,12 +136,25 @@ class EvaluationSubmitView(APIView):
     authentication_classes: list = []  # anonymous and token-less: no session, so no CSRF
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        responses=inline_serializer(
+            "ProofOfWorkChallenge", {"pow_required": serializers.BooleanField(), "challenge": serializers.DictField()}
+        )
+    )
     def get(self, request, code: str):
         brand_public_get(code=code)
         ip = integrity.client_ip(request)
         required = integrity.submissions_from(ip) >= settings.EVALUATION_POW_SOFT_LIMIT
         return Response({"pow_required": required, "challenge": integrity.pow_challenge()})
 
+    @extend_schema(
+        request=EvaluationSubmitSerializer,
+        responses={
+            201: inline_serializer(
+                "EvaluationReceipt", {"receipt": serializers.CharField(), "already_rated": serializers.BooleanField()}
+            )
+        },
+    )
     def post(self, request, code: str):
         brand = selectors.brand_for_rating(code=code)
         serializer = EvaluationSubmitSerializer(data=request.data)
@@ -168,6 +182,7 @@ class EvaluationTrackView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
+    @extend_schema(responses=EvaluationTrackSerializer)
     def get(self, request, receipt: str):
         evaluation = selectors.evaluation_get_by_receipt(receipt=receipt)
         return Response(EvaluationTrackSerializer(evaluation).data)
@@ -176,6 +191,7 @@ class EvaluationTrackView(APIView):
 class RectificationListView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=RectificationSerializer(many=True))
     def get(self, request):
         queryset = selectors.rectification_list(user=request.user, action=Action.VIEW)
         status_filter = request.query_params.get("status")
@@ -191,6 +207,7 @@ class RectificationListView(APIView):
 class RectificationRespondView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=RespondSerializer, responses=RectificationSerializer)
     def post(self, request, pk: int):
         rectification = selectors.rectification_get(user=request.user, pk=pk, action=Action.MANAGE)
         serializer = RespondSerializer(data=request.data)

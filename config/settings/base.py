@@ -237,3 +237,5 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# One name for the 5-grade scale in the API schema (overall, management, service, quality).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["GradeEnum"] = "evaluations.models.Grade.choices"

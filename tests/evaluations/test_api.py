@@ -232,3 +232,15 @@ def test_another_organization_cannot_respond_or_see(api_client, brand, other_sec
     assert api_client.get("/api/v1/rectifications/").json()["count"] == 0
     rectification.refresh_from_db()
     assert rectification.status == "open"
+
+
+def test_the_schema_documents_the_evaluation_endpoints(client, db):
+    body = client.get("/api/schema/").content.decode()
+    for path in (
+        "/api/v1/brands/{code}/evaluations/:",
+        "/api/v1/evaluations/{receipt}/:",
+        "/api/v1/rectifications/:",
+        "/api/v1/rectifications/{id}/respond/:",
+    ):
+        assert path in body
+    assert "EvaluationReceipt:" in body and "GradeEnum:" in body
