@@ -4,7 +4,9 @@ from django.conf import settings
 from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,8 +16,8 @@ from evaluations.models import BAD_GRADES, Evaluation, Grade, Rectification
 from organizations.rules import Action
 
 
-def _grade_field(**kwargs) -> serializers.ChoiceField:
-    return serializers.ChoiceField(choices=Grade.choices, **kwargs)
+def _grade_field(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=Grade.VERY_DISSATISFIED, max_value=Grade.VERY_SATISFIED, **kwargs)
 
 
 class EvaluationSubmitSerializer(serializers.Serializer):
@@ -121,12 +123,11 @@ class RespondSerializer(serializers.Serializer):
     response = serializers.CharField(max_length=2000)
 
 
-def api_signals(request, pow_payload: str = "") -> integrity.ClientSignals:
+def api_signals(request) -> integrity.ClientSignals:
     return integrity.ClientSignals(
         ip=integrity.client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
         device_key=request.headers.get("X-Device-Id", "")[:200],
-        pow_payload=pow_payload,
     )
 
 
@@ -135,6 +136,9 @@ class EvaluationSubmitView(APIView):
 
     authentication_classes: list = []  # anonymous and token-less: no session, so no CSRF
     permission_classes = [AllowAny]
+    # JSON in and out only: the contract, and less negotiation on the busiest endpoint.
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
 
     @extend_schema(
         responses=inline_serializer(
@@ -156,13 +160,19 @@ class EvaluationSubmitView(APIView):
         },
     )
     def post(self, request, code: str):
-        brand = selectors.brand_for_rating(code=code)
+        signals = api_signals(request)
+        # One cache round trip: count this attempt (throttles) and read the brand.
+        signals.counts = integrity.count_submission(
+            ip=signals.ip, brand_code=code, prefetch=selectors.brand_cache_key(code)
+        )
+        brand = selectors.brand_for_rating(code=code, prefetched=signals.counts.prefetched)
         serializer = EvaluationSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        signals.pow_payload = data.get("altcha", "")
         result = services.evaluation_submit(
             brand=brand,
-            signals=api_signals(request, data.get("altcha", "")),
+            signals=signals,
             channel=Evaluation.Channel.API,
             overall=data["overall"],
             management=data.get("management"),

@@ -43,6 +43,8 @@ class ClientSignals:
     form_token_valid: bool = True
     pow_payload: str = ""
     extra_flags: list[str] = field(default_factory=list)
+    # Already counted by the caller (the API counts and reads its brand in one round trip).
+    counts: "Counts | None" = None
 
 
 def client_ip(request) -> str:
@@ -134,8 +136,11 @@ def fast_set_json(key: str, value, timeout: int) -> None:
         client.set(backend.make_and_validate_key(key), json.dumps(value), ex=timeout)
 
 
-def _incr_many(keys: list[tuple[str, int]]) -> list[int]:
-    """Increment (key, timeout) counters; on Redis in one pipelined round trip (the submit path's hot spot)."""
+def _incr_many(keys: list[tuple[str, int]], also_get: str = ""):
+    """Increment (key, timeout) counters and read one JSON value (``also_get``), on Redis in one round trip.
+
+    Returns (counter values, the value read or None). This is the submit path's hot spot.
+    """
     backend, client = _redis()
     if client is not None:
         pipe = client.pipeline(transaction=False)
@@ -143,7 +148,15 @@ def _incr_many(keys: list[tuple[str, int]]) -> list[int]:
             full = backend.make_and_validate_key(key)
             pipe.incr(full)
             pipe.expire(full, timeout)
-        return [int(value) for value in pipe.execute()[::2]]
+        if also_get:
+            pipe.get(backend.make_and_validate_key(also_get))
+        results = pipe.execute()
+        got = None
+        if also_get:
+            raw = results.pop()
+            got = None if raw is None else json.loads(raw)
+        return [int(value) for value in results[::2]], got
+    got = backend.get(also_get) if also_get else None
     values = []
     for key, timeout in keys:
         cache.add(key, 0, timeout)
@@ -152,7 +165,7 @@ def _incr_many(keys: list[tuple[str, int]]) -> list[int]:
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout)
             values.append(1)
-    return values
+    return values, got
 
 
 def _ip_key(ip_hash: str) -> str:
@@ -171,19 +184,24 @@ class Counts:
     per_ip: int
     per_ip_brand: int
     burst: int
+    # A cache value fetched in the same round trip (the API reads its brand this way).
+    prefetched: object = None
 
 
-def count_submission(*, ip: str, ip_hash: str, brand_id: int) -> Counts:
+def count_submission(*, ip: str, brand_code: str, prefetch: str = "") -> Counts:
+    """Count this submission in its windows (keyed by the brand's code, which never changes)."""
     window, burst_window = settings.EVALUATION_THROTTLE_WINDOW, settings.EVALUATION_BURST_WINDOW
+    ip_hash = salted_hash("ip", ip)
     net = salted_hash("net", network_of(ip))
-    per_ip, per_ip_brand, burst = _incr_many(
+    (per_ip, per_ip_brand, burst), prefetched = _incr_many(
         [
             (_ip_key(ip_hash), window + 5),
-            (f"eval:ipb:{ip_hash}:{brand_id}:{_bucket(window)}", window + 5),
-            (f"eval:burst:{net}:{brand_id}:{_bucket(burst_window)}", burst_window + 5),
-        ]
+            (f"eval:ipb:{ip_hash}:{brand_code}:{_bucket(window)}", window + 5),
+            (f"eval:burst:{net}:{brand_code}:{_bucket(burst_window)}", burst_window + 5),
+        ],
+        also_get=prefetch,
     )
-    return Counts(per_ip=per_ip, per_ip_brand=per_ip_brand, burst=burst)
+    return Counts(per_ip=per_ip, per_ip_brand=per_ip_brand, burst=burst, prefetched=prefetched)
 
 
 def check_throttle(counts: Counts) -> None:

@@ -17,14 +17,22 @@ REVIEW_QUEUE = Q(is_overdue=True) | Q(status__in=[Rectification.Status.ESCALATED
 BRAND_CACHE_SECONDS = 30
 
 
-def brand_for_rating(*, code: str) -> Brand:
+_NOT_FETCHED = object()
+
+
+def brand_cache_key(code: str) -> str:
+    return f"eval:brand:{code}"
+
+
+def brand_for_rating(*, code: str, prefetched=_NOT_FETCHED) -> Brand:
     """The public brand to rate, from a 30-second cache (the submit path's only read), else 404.
 
     A brand that stops being public can be rated for at most that long; its
-    organization and id never change.
+    organization and id never change. ``prefetched`` is the cache value when the
+    caller already read it (see ``integrity.count_submission``).
     """
-    key = f"eval:brand:{code}"
-    cached = integrity.fast_get_json(key)
+    key = brand_cache_key(code)
+    cached = integrity.fast_get_json(key) if prefetched is _NOT_FETCHED else prefetched
     if cached is None:
         try:
             brand = brand_public_get(code=code)

@@ -2,7 +2,6 @@
 
 import re
 import secrets
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -135,7 +134,7 @@ def evaluation_submit(
     if contact and overall not in BAD_GRADES:
         raise ApplicationError(contact_only_for_bad_message(), field="contact")
     ip_hash = integrity.salted_hash("ip", signals.ip)
-    counts = integrity.count_submission(ip=signals.ip, ip_hash=ip_hash, brand_id=brand.pk)
+    counts = signals.counts or integrity.count_submission(ip=signals.ip, brand_code=brand.code)
     integrity.check_throttle(counts)
     reasons = _flags(signals=signals, counts=counts)
     if comment:
@@ -167,29 +166,69 @@ def evaluation_submit(
     return _insert(fields=fields, state=state, reason=reason)
 
 
+_COUNTED_INSERT_SQL: dict[str, tuple[str, list]] = {}
+
+
+def _insert_unless_counted_exists(evaluation: Evaluation) -> bool:
+    """INSERT a counted rating unless the device already has one for the brand that day.
+
+    One statement, ``INSERT … ON CONFLICT (brand, device, day) WHERE state = 'counted'
+    DO NOTHING RETURNING id``: the partial unique constraint decides, so concurrent
+    repeats cannot both count, and no exception or savepoint is needed. The column
+    list comes from the model, built once per database vendor (this is the submit
+    path's hottest statement; the ORM's compiler costs more than the insert itself).
+    """
+    connection = transaction.get_connection()
+    cached = _COUNTED_INSERT_SQL.get(connection.vendor)
+    if cached is None:
+        meta = Evaluation._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in fields)
+        placeholders = ", ".join(["%s"] * len(fields))
+        target = ", ".join(quote(meta.get_field(name).column) for name in ("brand", "device_hash", "rated_on"))
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "
+            f"ON CONFLICT ({target}) WHERE {quote('state')} = 'counted' DO NOTHING RETURNING {quote(meta.pk.column)}"
+        )
+        cached = _COUNTED_INSERT_SQL[connection.vendor] = (sql, fields)
+    sql, fields = cached
+    params = [f.get_db_prep_save(f.pre_save(evaluation, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    evaluation.pk = row[0]
+    evaluation._state.adding = False
+    evaluation._state.db = connection.alias
+    return True
+
+
 def _insert(*, fields: dict, state: str, reason: str) -> SubmitResult:
     """Insert the rating; the partial unique constraint decides whether it counts.
 
-    A good rating is a single INSERT (no transaction needed in autocommit; a
-    savepoint when the caller has a transaction open). A bad one is inserted
-    together with its rectification in one transaction.
+    A bad rating is inserted together with its rectification in one transaction.
+    A repeat is stored as excluded, with the reason.
     """
     if state != Evaluation.State.COUNTED:
         evaluation = Evaluation.objects.create(receipt=new_receipt(), state=state, state_reason=reason, **fields)
         return SubmitResult(evaluation=evaluation, already_rated=False)
-    is_bad = fields["overall"] in BAD_GRADES
-    try:
-        with transaction.atomic() if is_bad or transaction.get_connection().in_atomic_block else nullcontext():
-            evaluation = Evaluation.objects.create(receipt=new_receipt(), state=state, state_reason="", **fields)
-            if is_bad:
+    evaluation = Evaluation(receipt=new_receipt(), state=state, state_reason="", **fields)
+    if evaluation.is_bad:
+        with transaction.atomic():
+            inserted = _insert_unless_counted_exists(evaluation)
+            if inserted:
                 rectification_open(evaluation=evaluation)
-    except IntegrityError:
-        # This device already has a counted rating of the brand today: keep this one, not counted.
-        evaluation = Evaluation.objects.create(
-            receipt=new_receipt(), state=Evaluation.State.EXCLUDED, state_reason=REPEAT_REASON, **fields
-        )
-        return SubmitResult(evaluation=evaluation, already_rated=True)
-    return SubmitResult(evaluation=evaluation, already_rated=False)
+    else:
+        inserted = _insert_unless_counted_exists(evaluation)
+    if inserted:
+        return SubmitResult(evaluation=evaluation, already_rated=False)
+    # This device already has a counted rating of the brand today: keep this one, not counted.
+    repeat = Evaluation.objects.create(
+        receipt=new_receipt(), state=Evaluation.State.EXCLUDED, state_reason=REPEAT_REASON, **fields
+    )
+    return SubmitResult(evaluation=repeat, already_rated=True)
 
 
 # --- moderation -------------------------------------------------------------------

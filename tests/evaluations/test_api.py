@@ -37,14 +37,15 @@ def test_submit_needs_no_csrf_even_with_an_enforcing_client(brand):
     ("body", "errors"),
     [
         ({}, {"overall": ["该字段是必填项。"]}),
-        ({"overall": 7}, {"overall": ["“7” 不是合法选项。"]}),
-        ({"overall": 0}, {"overall": ["“0” 不是合法选项。"]}),
-        ({"overall": "x"}, {"overall": ["“x” 不是合法选项。"]}),
+        ({"overall": 7}, {"overall": ["请确保该值小于或者等于 5。"]}),
+        ({"overall": 0}, {"overall": ["请确保该值大于或者等于 1。"]}),
+        ({"overall": "x"}, {"overall": ["请填写合法的整数值。"]}),
         ({"overall": None}, {"overall": ["该字段不能为 null。"]}),
-        ({"overall": 5.5}, {"overall": ["“5.5” 不是合法选项。"]}),
-        ({"overall": 3, "management": 0}, {"management": ["“0” 不是合法选项。"]}),
-        ({"overall": 3, "service": 6}, {"service": ["“6” 不是合法选项。"]}),
-        ({"overall": 3, "quality": "good"}, {"quality": ["“good” 不是合法选项。"]}),
+        ({"overall": True}, {"overall": ["请填写合法的整数值。"]}),
+        ({"overall": 5.5}, {"overall": ["请填写合法的整数值。"]}),
+        ({"overall": 3, "management": 0}, {"management": ["请确保该值大于或者等于 1。"]}),
+        ({"overall": 3, "service": 6}, {"service": ["请确保该值小于或者等于 5。"]}),
+        ({"overall": 3, "quality": "good"}, {"quality": ["请填写合法的整数值。"]}),
         ({"overall": 5, "rater_group": "boss"}, {"rater_group": ["“boss” 不是合法选项。"]}),
         ({"overall": 5, "comment": "长" * 501}, {"comment": ["请确保这个字段不能超过 500 个字符。"]}),
         ({"overall": 1, "contact": "1" * 101}, {"contact": ["请确保这个字段不能超过 100 个字符。"]}),
@@ -244,3 +245,9 @@ def test_the_schema_documents_the_evaluation_endpoints(client, db):
     ):
         assert path in body
     assert "EvaluationReceipt:" in body and "GradeEnum:" in body
+
+
+def test_the_submit_endpoint_takes_json_only(api_client, brand):
+    response = api_client.post(URL, {"overall": 5}, format="multipart")
+    assert response.status_code == 415
+    assert Evaluation.objects.count() == 0
