@@ -88,7 +88,28 @@ def rectification_review_queue(*, user) -> QuerySet[Rectification]:
     return rectification_list(user=user, action=Action.REVIEW).filter(REVIEW_QUEUE)
 
 
+OPEN_RECTIFICATION = Q(rectifications__status__in=[*Rectification.AWAITING_RESPONSE, Rectification.Status.RESPONDED])
+OVERDUE_RECTIFICATION = Q(rectifications__is_overdue=True, rectifications__status__in=Rectification.AWAITING_RESPONSE)
+
+
+def brands_with_rectification_counts(queryset: QuerySet[Brand]) -> QuerySet[Brand]:
+    """Annotate ``open_rectifications`` and ``overdue_rectifications`` (one query for a whole list)."""
+    return queryset.annotate(
+        open_rectifications=Count("rectifications", filter=OPEN_RECTIFICATION),
+        overdue_rectifications=Count("rectifications", filter=OVERDUE_RECTIFICATION),
+    )
+
+
+def brands_managed_public(*, user) -> QuerySet[Brand]:
+    """Public brands of the organizations the user manages, for their posters and QR codes."""
+    queryset = Brand.objects.filter(rules.scope(user, Action.MANAGE), status__in=Brand.PUBLIC_STATUSES)
+    return brands_with_rectification_counts(queryset).order_by("name")
+
+
 def rectification_counts_for_brand(*, brand: Brand) -> dict[str, int]:
+    """Counts for one brand; free when the brand came annotated from ``brands_with_rectification_counts``."""
+    if hasattr(brand, "open_rectifications"):
+        return {"open": brand.open_rectifications, "overdue": brand.overdue_rectifications}
     return brand.rectifications.aggregate(
         open=Count("pk", filter=Q(status__in=[*Rectification.AWAITING_RESPONSE, Rectification.Status.RESPONDED])),
         overdue=Count("pk", filter=Q(is_overdue=True, status__in=Rectification.AWAITING_RESPONSE)),

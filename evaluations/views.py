@@ -204,8 +204,11 @@ def track(request, receipt: str):
 
 @login_required
 def workspace_rectifications(request):
-    rectifications = selectors.rectification_list(user=request.user, action=Action.VIEW)
-    return render(request, "evaluations/workspace_rectification_list.html", {"rectifications": rectifications})
+    context = {
+        "rectifications": selectors.rectification_list(user=request.user, action=Action.VIEW),
+        "brands": selectors.brands_managed_public(user=request.user),
+    }
+    return render(request, "evaluations/workspace_rectification_list.html", context)
 
 
 @login_required

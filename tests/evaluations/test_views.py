@@ -207,7 +207,9 @@ def open_rectifications(brand, n, start=0):
 def test_the_secretary_responds_in_the_workspace(client, brand, secretary):
     rectification = open_rectifications(brand, 1).get()
     client.force_login(secretary)
-    assert "红色家园" in client.get("/workspace/rectifications/").content.decode()
+    listing = client.get("/workspace/rectifications/").content.decode()
+    assert "红色家园" in listing
+    assert "整改：1条未结，0条超期" in listing and "/b/hyl01/poster/" in listing
     assert client.get(f"/workspace/rectifications/{rectification.pk}/").status_code == 200
     empty = client.post(f"/workspace/rectifications/{rectification.pk}/respond/", {"response": ""})
     assert empty.status_code == 400
@@ -357,7 +359,7 @@ def test_list_pages_use_a_constant_number_of_queries(client, brand, secretary, d
         _count_queries(client, url)
         for url in ("/dashboard/rectifications/", "/dashboard/moderation/", "/dashboard/moderation/flagged/")
     ]
-    assert counts == [4, 4, 5, 4]  # session, user, memberships, list (+ the moderation scope)
+    assert counts == [5, 4, 5, 4]  # session, user, memberships, list (+ own brands' posters, + moderation scope)
 
 
 # --- partials for the other branches' pages ------------------------------------------------
