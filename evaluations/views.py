@@ -163,10 +163,13 @@ def poster(request, code: str):
 
 
 def track_lookup(request):
-    receipt = request.GET.get("receipt", "").strip().upper()
+    typed = request.GET.get("receipt", "")
+    # People copy codes with spaces or dashes; keep letters and digits only.
+    receipt = "".join(ch for ch in typed.upper() if ch.isascii() and ch.isalnum())[:32]
     if receipt:
         return redirect("evaluations:track", receipt=receipt)
-    return render(request, "evaluations/track_lookup.html")
+    error = _("Enter the receipt code from your thank-you page.") if typed else ""
+    return render(request, "evaluations/track_lookup.html", {"error": error}, status=400 if error else 200)
 
 
 def track(request, receipt: str):

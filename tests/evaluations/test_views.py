@@ -192,6 +192,12 @@ def test_track_shows_the_response_and_takes_the_verdict(client, brand, secretary
     assert client.post(url, {"verdict": "dissatisfied"}).status_code == 400
     assert client.get("/track/NOSUCHRECEIPT000/").status_code == 404
     assert client.get(f"/track/?receipt={evaluation.receipt.lower()}").headers["Location"] == url
+    spaced = " ".join([evaluation.receipt[:8], evaluation.receipt[8:]])
+    assert client.get("/track/", {"receipt": spaced}).headers["Location"] == url
+    assert client.get("/track/", {"receipt": "a/../b"}).headers["Location"] == "/track/AB/"
+    bad = client.get("/track/", {"receipt": "///"})
+    assert bad.status_code == 400
+    assert "请输入感谢页面上的回执码。" in bad.content.decode()
 
 
 # --- workspace and dashboard pages ----------------------------------------------------------
@@ -321,11 +327,19 @@ def test_the_superior_secretary_moderates_but_not_the_own_secretary(client, tree
     assert child.comment_status == CommentStatus.PUBLISHED
 
 
-def test_flagged_ratings_are_restored_by_a_reviewer_only(client, brand, district_reviewer, other_secretary):
-    signals = integrity.ClientSignals(ip="10.6.6.6", device_key="z", honeypot="x")
+def test_flagged_ratings_are_restored_by_a_reviewer_only(
+    client, brand, district_reviewer, other_secretary, secretary, outsider
+):
+    signals = integrity.ClientSignals(ip="10.6.6.6", device_key="z", honeypot="x", user_agent="u")
     flagged = services.evaluation_submit(brand=brand, overall=5, signals=signals, channel="api").evaluation
-    client.force_login(other_secretary)
-    assert client.post(f"/dashboard/moderation/flagged/{flagged.pk}/restore/").status_code == 404
+    commented = comment(brand, "待审核", "q")
+    for user in (other_secretary, outsider, secretary):
+        client.force_login(user)
+        assert client.post(f"/dashboard/moderation/flagged/{flagged.pk}/restore/").status_code == 404
+        assert "honeypot" not in client.get("/dashboard/moderation/flagged/").content.decode()
+        url = f"/dashboard/moderation/{commented.pk}/comment/"
+        assert client.post(url, {"decision": "publish"}).status_code == 404
+        assert "待审核" not in client.get("/dashboard/moderation/").content.decode()
     client.force_login(district_reviewer)
     assert "honeypot field filled" in client.get("/dashboard/moderation/flagged/").content.decode()
     client.post(f"/dashboard/moderation/flagged/{flagged.pk}/restore/")
