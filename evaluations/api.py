@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from brands.selectors import brand_public_get
 from evaluations import integrity, selectors, services
 from evaluations.models import BAD_GRADES, Evaluation, Grade, Rectification
+from organizations import rules
 from organizations.rules import Action
 
 
@@ -95,7 +96,7 @@ class RectificationSerializer(serializers.ModelSerializer):
     organization = serializers.IntegerField(source="organization_id")
     overall = serializers.IntegerField(source="evaluation.overall")
     comment = serializers.CharField(source="evaluation.comment")
-    contact = serializers.CharField(source="evaluation.contact")
+    contact = serializers.SerializerMethodField()
 
     class Meta:
         model = Rectification
@@ -117,6 +118,13 @@ class RectificationSerializer(serializers.ModelSerializer):
             "verdict",
             "created_at",
         ]
+
+    def get_contact(self, obj) -> str:
+        """The callback contact in full for those who must call back (secretaries, staff), masked for others."""
+        user = self.context["request"].user
+        if rules.can(user, Action.MANAGE, obj.organization):
+            return obj.evaluation.contact
+        return services.mask_contact(obj.evaluation.contact)
 
 
 class RespondSerializer(serializers.Serializer):
@@ -211,7 +219,8 @@ class RectificationListView(APIView):
 
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(RectificationSerializer(page, many=True).data)
+        serializer = RectificationSerializer(page, many=True, context={"request": request})
+        return paginator.get_paginated_response(serializer.data)
 
 
 class RectificationRespondView(APIView):
@@ -226,7 +235,7 @@ class RectificationRespondView(APIView):
             rectification=rectification, response=serializer.validated_data["response"], actor=request.user
         )
         updated = selectors.rectification_get(user=request.user, pk=updated.pk, action=Action.VIEW)
-        return Response(RectificationSerializer(updated).data)
+        return Response(RectificationSerializer(updated, context={"request": request}).data)
 
 
 urlpatterns = [

@@ -192,6 +192,17 @@ def test_rectification_list_is_scoped(api_client, brand, other_brand, secretary,
     assert api_client.get("/api/v1/rectifications/").json()["count"] == 3
 
 
+def test_the_callback_contact_is_shown_in_full_only_to_those_who_call_back(api_client, brand, secretary, city_reviewer):
+    from evaluations import integrity, services
+
+    signals = integrity.ClientSignals(ip="10.0.0.1", device_key="c")
+    services.evaluation_submit(brand=brand, overall=1, contact="13812345678", signals=signals, channel="api")
+    api_client.force_authenticate(secretary)
+    assert api_client.get("/api/v1/rectifications/").json()["results"][0]["contact"] == "13812345678"
+    api_client.force_authenticate(city_reviewer)
+    assert api_client.get("/api/v1/rectifications/").json()["results"][0]["contact"] == "138****5678"
+
+
 def test_rectification_list_needs_login(api_client, brand):
     assert api_client.get("/api/v1/rectifications/").status_code in (401, 403)
 
