@@ -7,6 +7,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +28,14 @@ from evaluations.forms import (
 )
 from evaluations.models import Evaluation
 from organizations.rules import Action
+
+PAGE_SIZE = 50
+
+
+def _page(request, queryset):
+    """One page of a list (``?page=``); out-of-range or malformed numbers give the nearest page."""
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
 
 # --- public ------------------------------------------------------------------
 
@@ -208,7 +217,7 @@ def track(request, receipt: str):
 @login_required
 def workspace_rectifications(request):
     context = {
-        "rectifications": selectors.rectification_list(user=request.user, action=Action.VIEW),
+        "rectifications": _page(request, selectors.rectification_list(user=request.user, action=Action.VIEW)),
         "brands": selectors.brands_managed_public(user=request.user),
     }
     return render(request, "evaluations/workspace_rectification_list.html", context)
@@ -275,7 +284,7 @@ def workspace_appeal(request, pk: int):
 
 @login_required
 def dashboard_rectifications(request):
-    rectifications = selectors.rectification_review_queue(user=request.user)
+    rectifications = _page(request, selectors.rectification_review_queue(user=request.user))
     return render(request, "evaluations/dashboard_rectification_list.html", {"rectifications": rectifications})
 
 
@@ -336,7 +345,7 @@ def dashboard_close(request, pk: int):
 
 @login_required
 def moderation_comments(request):
-    evaluations = selectors.comments_awaiting_moderation(user=request.user)
+    evaluations = _page(request, selectors.comments_awaiting_moderation(user=request.user))
     return render(request, "evaluations/moderation_comment_list.html", {"evaluations": evaluations})
 
 
@@ -360,7 +369,7 @@ def moderation_comment(request, pk: int):
 
 @login_required
 def moderation_flagged(request):
-    evaluations = selectors.evaluations_flagged(user=request.user)
+    evaluations = _page(request, selectors.evaluations_flagged(user=request.user))
     return render(request, "evaluations/moderation_flagged_list.html", {"evaluations": evaluations})
 
 

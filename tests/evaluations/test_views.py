@@ -332,14 +332,14 @@ def test_flagged_ratings_are_restored_by_a_reviewer_only(
 ):
     signals = integrity.ClientSignals(ip="10.6.6.6", device_key="z", honeypot="x", user_agent="u")
     flagged = services.evaluation_submit(brand=brand, overall=5, signals=signals, channel="api").evaluation
-    commented = comment(brand, "待审核", "q")
+    commented = comment(brand, "楼下花坛很整洁", "q")
     for user in (other_secretary, outsider, secretary):
         client.force_login(user)
         assert client.post(f"/dashboard/moderation/flagged/{flagged.pk}/restore/").status_code == 404
         assert "honeypot" not in client.get("/dashboard/moderation/flagged/").content.decode()
         url = f"/dashboard/moderation/{commented.pk}/comment/"
         assert client.post(url, {"decision": "publish"}).status_code == 404
-        assert "待审核" not in client.get("/dashboard/moderation/").content.decode()
+        assert "楼下花坛很整洁" not in client.get("/dashboard/moderation/").content.decode()
     client.force_login(district_reviewer)
     assert "honeypot field filled" in client.get("/dashboard/moderation/flagged/").content.decode()
     client.post(f"/dashboard/moderation/flagged/{flagged.pk}/restore/")
@@ -373,7 +373,8 @@ def test_list_pages_use_a_constant_number_of_queries(client, brand, secretary, d
         _count_queries(client, url)
         for url in ("/dashboard/rectifications/", "/dashboard/moderation/", "/dashboard/moderation/flagged/")
     ]
-    assert counts == [5, 4, 5, 4]  # session, user, memberships, list (+ own brands' posters, + moderation scope)
+    # session, user, memberships, page count, page (+ own brands' posters, + the moderation scope)
+    assert counts == [6, 5, 6, 5]
 
 
 # --- partials for the other branches' pages ------------------------------------------------
@@ -391,3 +392,16 @@ def test_partials_render_for_the_brand_workspace_and_dashboard(brand, secretary,
         Context({"request": request, "user": district_reviewer})
     )
     assert re.sub(r"\s+", " ", panel).count("<strong>0</strong>") == 3
+
+
+def test_list_pages_are_paginated(client, brand, district_reviewer):
+    for i in range(55):
+        signals = integrity.ClientSignals(ip=f"10.8.{i}.1", device_key=f"p{i}", honeypot="x")
+        services.evaluation_submit(brand=brand, overall=5, signals=signals, channel="api")
+    client.force_login(district_reviewer)
+    first = client.get("/dashboard/moderation/flagged/").content.decode()
+    second = client.get("/dashboard/moderation/flagged/?page=2").content.decode()
+    assert first.count("honeypot field filled") == 50
+    assert second.count("honeypot field filled") == 5
+    assert "第 2 页，共 2 页" in second
+    assert client.get("/dashboard/moderation/flagged/?page=x").status_code == 200
