@@ -136,6 +136,20 @@ def fast_set_json(key: str, value, timeout: int) -> None:
         client.set(backend.make_and_validate_key(key), json.dumps(value), ex=timeout)
 
 
+# Increment each counter (setting its expiry when it is new) and read one more key, in one command.
+_COUNT_AND_GET = """
+local out = {}
+for i = 1, #ARGV do
+  local value = redis.call('INCR', KEYS[i])
+  if value == 1 then redis.call('EXPIRE', KEYS[i], ARGV[i]) end
+  out[i] = value
+end
+if #KEYS > #ARGV then out[#ARGV + 1] = redis.call('GET', KEYS[#KEYS]) or '' end
+return out
+"""
+_scripts: dict[int, object] = {}
+
+
 def _incr_many(keys: list[tuple[str, int]], also_get: str = ""):
     """Increment (key, timeout) counters and read one JSON value (``also_get``), on Redis in one round trip.
 
@@ -143,19 +157,15 @@ def _incr_many(keys: list[tuple[str, int]], also_get: str = ""):
     """
     backend, client = _redis()
     if client is not None:
-        pipe = client.pipeline(transaction=False)
-        for key, timeout in keys:
-            full = backend.make_and_validate_key(key)
-            pipe.incr(full)
-            pipe.expire(full, timeout)
+        script = _scripts.get(id(client))
+        if script is None:
+            script = _scripts[id(client)] = client.register_script(_COUNT_AND_GET)
+        full_keys = [backend.make_and_validate_key(key) for key, _timeout in keys]
         if also_get:
-            pipe.get(backend.make_and_validate_key(also_get))
-        results = pipe.execute()
-        got = None
-        if also_get:
-            raw = results.pop()
-            got = None if raw is None else json.loads(raw)
-        return [int(value) for value in results[::2]], got
+            full_keys.append(backend.make_and_validate_key(also_get))
+        result = script(keys=full_keys, args=[timeout for _key, timeout in keys])
+        got = json.loads(result[-1]) if also_get and result[-1] else None
+        return [int(value) for value in result[: len(keys)]], got
     got = backend.get(also_get) if also_get else None
     values = []
     for key, timeout in keys:
