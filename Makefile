@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format messages bench clean
+.PHONY: setup run test lint format messages bench bench-submit vendor-altcha clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,19 @@ format: setup
 messages: setup
 	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles --ignore=tests
 	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+# Speed targets. Needs DATABASE_URL on PostgreSQL (REDIS_URL optional); starts and stops gunicorn on :8103.
+bench: bench-submit
+
+bench-submit: setup
+	$(BIN)/python bench/submit.py $(BENCH_ARGS)
+
+# Refresh the vendored ALTCHA widget (MIT) from the npm registry; the built file is committed.
+ALTCHA_VERSION := 1.5.1
+vendor-altcha:
+	cd $$(mktemp -d) && npm pack --silent altcha@$(ALTCHA_VERSION) && tar xzf altcha-$(ALTCHA_VERSION).tgz && \
+	  cp package/dist/altcha.umd.cjs $(CURDIR)/static/vendor/altcha/altcha.js && \
+	  cp package/LICENSE.txt $(CURDIR)/static/vendor/altcha/LICENSE.txt
 
 clean:
 	rm -rf $(VENV) staticfiles .test-media .pytest_cache

@@ -15,6 +15,8 @@ urlpatterns = [
     path("api/v1/", include("organizations.api")),
     path("api/v1/", include("brands.api")),
     path("", include("brands.urls")),
+    path("api/v1/", include("evaluations.api")),
+    path("", include("evaluations.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -29,6 +29,14 @@ def _grade_check(field: str, nullable: bool) -> models.CheckConstraint:
     return models.CheckConstraint(condition=condition, name=f"evaluation_{field}_1_to_5")
 
 
+class CommentStatus(models.TextChoices):
+    NONE = "none", _("No comment")
+    PENDING = "pending", _("Awaiting moderation")
+    HELD = "held", _("Held by the word list")
+    PUBLISHED = "published", _("Published")
+    HIDDEN = "hidden", _("Hidden")
+
+
 class Evaluation(models.Model):
     """One rating of one brand. Never deleted: doubtful ones are flagged or excluded, with a reason."""
 
@@ -63,13 +71,20 @@ class Evaluation(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
     receipt = models.CharField(_("receipt"), max_length=32, unique=True)
     # Salted hashes only; the raw IP is never stored.
-    device_hash = models.CharField(_("device hash"), max_length=64, db_index=True)
-    ip_hash = models.CharField(_("IP hash"), max_length=64, db_index=True)
+    # Not indexed on their own: the partial unique constraint covers device lookups and
+    # the throttles count in the cache; every index slows the submit path's insert.
+    device_hash = models.CharField(_("device hash"), max_length=64)
+    ip_hash = models.CharField(_("IP hash"), max_length=64)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.COUNTED)
     state_reason = models.CharField(_("reason"), max_length=200, blank=True)
     # Local (Asia/Shanghai) calendar day of the rating: the unit of "one per day" and of periods.
     rated_on = models.DateField(_("rated on"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    # Comments are public only once published by a moderator.
+    comment_status = models.CharField(
+        _("comment status"), max_length=10, choices=CommentStatus.choices, default=CommentStatus.NONE
+    )
+    comment_reason = models.CharField(_("moderation note"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("evaluation")
@@ -79,8 +94,23 @@ class Evaluation(models.Model):
             _grade_check("management", nullable=True),
             _grade_check("service", nullable=True),
             _grade_check("quality", nullable=True),
+            # One counted rating per device per brand per day, enforced by the database so that
+            # concurrent submissions cannot both count; repeats are stored as not counted.
+            models.UniqueConstraint(
+                fields=["brand", "device_hash", "rated_on"],
+                condition=models.Q(state="counted"),
+                name="evaluation_one_counted_per_device_day",
+            ),
         ]
-        indexes = [models.Index(fields=["brand", "rated_on"], name="evaluation_brand_day")]
+        indexes = [
+            models.Index(fields=["brand", "rated_on"], name="evaluation_brand_day"),
+            # Only the moderation queue is looked up by comment status.
+            models.Index(
+                fields=["organization", "comment_status"],
+                condition=models.Q(comment_status__in=["pending", "held"]),
+                name="evaluation_comment_queue",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.brand} · {self.overall} · {self.receipt}"
@@ -117,3 +147,130 @@ class EvaluationStateChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.evaluation_id}: {self.from_state} → {self.to_state}"
+
+
+# --- rectifications and notifications ---------------------------------------
+
+
+class Rectification(models.Model):
+    """The follow-up of one bad review: a response by a deadline, the rater's verdict, appeal and escalation."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RESPONDED = "responded", _("Responded")
+        REOPENED = "reopened", _("Reopened")
+        CONFIRMED = "confirmed", _("Confirmed")
+        ESCALATED = "escalated", _("Escalated to reviewer")
+        CLOSED = "closed", _("Closed by reviewer")
+        APPEALED = "appealed", _("Appealed")
+        UPHELD = "upheld", _("Appeal upheld")
+
+    class Verdict(models.TextChoices):
+        SATISFIED = "satisfied", _("Satisfied (满意)")
+        BASICALLY_SATISFIED = "basic", _("Basically satisfied (基本满意)")
+        DISSATISFIED = "dissatisfied", _("Dissatisfied (不满意)")
+
+    # Statuses in which the organization still owes a response.
+    AWAITING_RESPONSE = (Status.OPEN, Status.REOPENED)
+    FINISHED = (Status.CONFIRMED, Status.CLOSED, Status.UPHELD)
+
+    evaluation = models.OneToOneField(
+        Evaluation, on_delete=models.PROTECT, related_name="rectification", verbose_name=_("evaluation")
+    )
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="rectifications", verbose_name=_("brand"))
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="rectifications", verbose_name=_("organization")
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN, db_index=True)
+    due_on = models.DateField(_("due on"))
+    contact_due_on = models.DateField(_("contact the rater by"), null=True, blank=True)
+    is_overdue = models.BooleanField(_("overdue"), default=False, db_index=True)
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    response = models.TextField(_("response"), max_length=2000, blank=True)
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+    verdict = models.CharField(_("rater's verdict"), max_length=12, choices=Verdict.choices, blank=True)
+    appeal_reason = models.TextField(_("appeal reason"), max_length=1000, blank=True)
+    # Where an appeal returns to when it is dismissed.
+    status_before_appeal = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    ruling = models.TextField(_("reviewer's ruling"), max_length=1000, blank=True)
+    reminded_on = models.DateField(_("reminder sent on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("rectification")
+        verbose_name_plural = _("rectifications")
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["organization", "status"], name="rectification_org_status")]
+
+    def __str__(self) -> str:
+        return f"{self.brand} · {self.get_status_display()} · {self.due_on}"
+
+
+class RectificationEvent(models.Model):
+    """Audit row: every step of a rectification with actor (none for the rater or the system) and time."""
+
+    class Action(models.TextChoices):
+        OPENED = "opened", _("Opened")
+        RESPONDED = "responded", _("Responded")
+        VERDICT = "verdict", _("Rater's verdict")
+        REOPENED = "reopened", _("Reopened")
+        ESCALATED = "escalated", _("Escalated")
+        CLOSED = "closed", _("Closed by reviewer")
+        OVERDUE = "overdue", _("Marked overdue")
+        APPEALED = "appealed", _("Appealed")
+        UPHELD = "upheld", _("Appeal upheld")
+        DISMISSED = "dismissed", _("Appeal dismissed")
+
+    rectification = models.ForeignKey(
+        Rectification, on_delete=models.PROTECT, related_name="events", verbose_name=_("rectification")
+    )
+    action = models.CharField(_("action"), max_length=12, choices=Action.choices)
+    from_status = models.CharField(_("from"), max_length=12, choices=Rectification.Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=12, choices=Rectification.Status.choices)
+    note = models.TextField(_("note"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rectification event")
+        verbose_name_plural = _("rectification events")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.rectification_id}: {self.action}"
+
+
+class Notification(models.Model):
+    """One mail owed to one user about one rectification; sent at once or gathered into the daily digest."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("A rectification was opened")
+        DUE_TOMORROW = "due", _("A rectification is due tomorrow")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("recipient")
+    )
+    rectification = models.ForeignKey(
+        Rectification, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("rectification")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True, db_index=True)
+    in_digest = models.BooleanField(_("sent in a digest"), default=False)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "rectification", "kind"], name="notification_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} · {self.kind} · {self.rectification_id}"

@@ -1,9 +1,38 @@
-"""Writes over evaluations."""
+"""Writes over evaluations: submission, moderation, rectifications and notifications."""
 
-from django.db import transaction
+import re
+import secrets
+from dataclasses import dataclass
 
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from brands.models import Brand
 from config.errors import ApplicationError
-from evaluations.models import Evaluation, EvaluationStateChange
+from evaluations import integrity
+from evaluations.models import (
+    BAD_GRADES,
+    CommentStatus,
+    Evaluation,
+    EvaluationStateChange,
+    Notification,
+    Rectification,
+    RectificationEvent,
+)
+from evaluations.workdays import add_working_days
+from organizations.models import Membership
+
+RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud or typed from paper
+RECEIPT_LENGTH = 16  # 31**16 ≈ 2**79: unguessable
+
+
+def contact_only_for_bad_message() -> str:
+    return _("A contact is asked for only with a rating of Dissatisfied or Very dissatisfied.")
+
+
+REPEAT_REASON = "repeat: this device already rated this brand today"
 
 
 @transaction.atomic
@@ -11,22 +40,502 @@ def evaluation_change_state(*, evaluation: Evaluation, to_state: str, reason: st
     """The only way an evaluation's state changes (flag, restore, exclude), always with an audit row.
 
     Scores read the audit rows to fold state changes in incrementally, so a state
-    must never be changed any other way.
+    must never be changed any other way. Restoring a rating to "counted" is refused
+    when the same device already has a counted rating of the brand that day.
     """
     if to_state not in Evaluation.State.values:
         raise ApplicationError(f"Unknown state: {to_state}", field="state")
     locked = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
     if locked.state == to_state:
         return locked
+    from_state = locked.state
+    locked.state = to_state
+    locked.state_reason = reason
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=["state", "state_reason"])
+    except IntegrityError:
+        raise ApplicationError(
+            _("This device already has a counted rating of this brand on that day."), field="state"
+        ) from None
     EvaluationStateChange.objects.create(
         evaluation=locked,
         brand_id=locked.brand_id,
-        from_state=locked.state,
+        from_state=from_state,
         to_state=to_state,
         reason=reason,
         actor=actor,
     )
-    locked.state = to_state
-    locked.state_reason = reason
-    locked.save(update_fields=["state", "state_reason"])
     return locked
+
+
+# --- submission -------------------------------------------------------------------
+
+
+@dataclass
+class SubmitResult:
+    evaluation: Evaluation
+    # True when this device had already rated the brand today: the new rating is stored but not counted.
+    already_rated: bool
+
+
+def new_receipt() -> str:
+    # 96 random bits from one call, spent 16 base-31 digits at a time (the rest discarded).
+    number = int.from_bytes(secrets.token_bytes(12), "big")
+    digits = []
+    for _position in range(RECEIPT_LENGTH):
+        number, index = divmod(number, len(RECEIPT_ALPHABET))
+        digits.append(RECEIPT_ALPHABET[index])
+    return "".join(digits)
+
+
+def held_word(comment: str) -> str:
+    lowered = comment.lower()
+    for word in settings.EVALUATION_HOLD_WORDS:
+        if word and word.lower() in lowered:
+            return word
+    return ""
+
+
+def _flags(*, signals: integrity.ClientSignals, counts: integrity.Counts) -> list[str]:
+    reasons = list(signals.extra_flags)
+    if signals.honeypot:
+        reasons.append("honeypot field filled")
+    if not signals.form_token_valid:
+        reasons.append("form token missing or invalid")
+    elif signals.fill_seconds is not None and signals.fill_seconds < settings.EVALUATION_MIN_FILL_SECONDS:
+        reasons.append(f"form sent after {signals.fill_seconds:.1f} s")
+    earlier_from_ip = counts.per_ip - 1
+    if earlier_from_ip >= settings.EVALUATION_POW_SOFT_LIMIT and not integrity.pow_verify(signals.pow_payload):
+        reasons.append("proof of work missing past the soft limit")
+    if counts.burst > settings.EVALUATION_BURST_LIMIT:
+        reasons.append("burst from one network")
+    return reasons
+
+
+def evaluation_submit(
+    *,
+    brand: Brand,
+    overall: int,
+    signals: integrity.ClientSignals,
+    channel: str,
+    management: int | None = None,
+    service: int | None = None,
+    quality: int | None = None,
+    rater_group: str = Evaluation.RaterGroup.MASSES,
+    comment: str = "",
+    contact: str = "",
+) -> SubmitResult:
+    """Store one rating; the web form and the API both come here.
+
+    Throttles refuse with 429. Anything else suspicious is stored flagged with its
+    reasons. A repeat from the same device on the same day is stored but not
+    counted; a database constraint (not a check-then-insert) decides, so
+    concurrent repeats cannot both count.
+    """
+    if not brand.is_public:
+        raise ApplicationError(_("This brand cannot be rated."), status=404)
+    comment = (comment or "").strip()
+    contact = (contact or "").strip()
+    if contact and overall not in BAD_GRADES:
+        raise ApplicationError(contact_only_for_bad_message(), field="contact")
+    ip_hash = integrity.salted_hash("ip", signals.ip)
+    counts = signals.counts or integrity.count_submission(ip=signals.ip, brand_code=brand.code)
+    integrity.check_throttle(counts)
+    reasons = _flags(signals=signals, counts=counts)
+    if comment:
+        word = held_word(comment)
+        comment_status, comment_reason = (
+            (CommentStatus.HELD, f"contains “{word}”") if word else (CommentStatus.PENDING, "")
+        )
+    else:
+        comment_status, comment_reason = CommentStatus.NONE, ""
+    fields = dict(
+        brand=brand,
+        organization_id=brand.organization_id,
+        overall=overall,
+        management=management,
+        service=service,
+        quality=quality,
+        rater_group=rater_group or Evaluation.RaterGroup.MASSES,
+        comment=comment,
+        contact=contact,
+        channel=channel,
+        device_hash=integrity.device_hash_for(signals),
+        ip_hash=ip_hash,
+        rated_on=timezone.localdate(),
+        comment_status=comment_status,
+        comment_reason=comment_reason,
+    )
+    state = Evaluation.State.FLAGGED if reasons else Evaluation.State.COUNTED
+    reason = "; ".join(reasons)[:200]
+    return _insert(fields=fields, state=state, reason=reason)
+
+
+_COUNTED_INSERT_SQL: dict[str, tuple[str, list]] = {}
+
+
+def _insert_unless_counted_exists(evaluation: Evaluation) -> bool:
+    """INSERT a counted rating unless the device already has one for the brand that day.
+
+    One statement, ``INSERT … ON CONFLICT (brand, device, day) WHERE state = 'counted'
+    DO NOTHING RETURNING id``: the partial unique constraint decides, so concurrent
+    repeats cannot both count, and no exception or savepoint is needed. The column
+    list comes from the model, built once per database vendor (this is the submit
+    path's hottest statement; the ORM's compiler costs more than the insert itself).
+    """
+    connection = transaction.get_connection()
+    cached = _COUNTED_INSERT_SQL.get(connection.vendor)
+    if cached is None:
+        meta = Evaluation._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in fields)
+        placeholders = ", ".join(["%s"] * len(fields))
+        target = ", ".join(quote(meta.get_field(name).column) for name in ("brand", "device_hash", "rated_on"))
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "
+            f"ON CONFLICT ({target}) WHERE {quote('state')} = 'counted' DO NOTHING RETURNING {quote(meta.pk.column)}"
+        )
+        cached = _COUNTED_INSERT_SQL[connection.vendor] = (sql, fields)
+    sql, fields = cached
+    params = [f.get_db_prep_save(f.pre_save(evaluation, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    evaluation.pk = row[0]
+    evaluation._state.adding = False
+    evaluation._state.db = connection.alias
+    return True
+
+
+def _insert(*, fields: dict, state: str, reason: str) -> SubmitResult:
+    """Insert the rating; the partial unique constraint decides whether it counts.
+
+    A bad rating is inserted together with its rectification in one transaction.
+    A repeat is stored as excluded, with the reason.
+    """
+    if state != Evaluation.State.COUNTED:
+        evaluation = Evaluation.objects.create(receipt=new_receipt(), state=state, state_reason=reason, **fields)
+        return SubmitResult(evaluation=evaluation, already_rated=False)
+    evaluation = Evaluation(receipt=new_receipt(), state=state, state_reason="", **fields)
+    if evaluation.is_bad:
+        with transaction.atomic():
+            inserted = _insert_unless_counted_exists(evaluation)
+            if inserted:
+                rectification_open(evaluation=evaluation)
+    else:
+        inserted = _insert_unless_counted_exists(evaluation)
+    if inserted:
+        return SubmitResult(evaluation=evaluation, already_rated=False)
+    # This device already has a counted rating of the brand today: keep this one, not counted.
+    repeat = Evaluation.objects.create(
+        receipt=new_receipt(), state=Evaluation.State.EXCLUDED, state_reason=REPEAT_REASON, **fields
+    )
+    return SubmitResult(evaluation=repeat, already_rated=True)
+
+
+# --- moderation -------------------------------------------------------------------
+
+
+@transaction.atomic
+def evaluation_restore(*, evaluation: Evaluation, actor, note: str = "") -> Evaluation:
+    """A reviewer counts a flagged rating after all; a bad one then opens its rectification."""
+    if evaluation.state != Evaluation.State.FLAGGED:
+        raise ApplicationError(_("Only a flagged rating can be restored."))
+    restored = evaluation_change_state(
+        evaluation=evaluation,
+        to_state=Evaluation.State.COUNTED,
+        reason=(note or "restored by a reviewer")[:200],
+        actor=actor,
+    )
+    if restored.is_bad and not Rectification.objects.filter(evaluation=restored).exists():
+        rectification_open(evaluation=restored, actor=actor)
+    return restored
+
+
+@transaction.atomic
+def evaluation_moderate_comment(*, evaluation: Evaluation, publish: bool, actor, note: str = "") -> Evaluation:
+    if evaluation.comment_status == CommentStatus.NONE:
+        raise ApplicationError(_("This rating has no comment."))
+    evaluation.comment_status = CommentStatus.PUBLISHED if publish else CommentStatus.HIDDEN
+    evaluation.comment_reason = (note or ("published by %s" if publish else "hidden by %s") % actor.username)[:200]
+    evaluation.save(update_fields=["comment_status", "comment_reason"])
+    return evaluation
+
+
+# --- rectifications -----------------------------------------------------------------
+
+
+def _event(rectification: Rectification, action: str, from_status: str, actor=None, note: str = "") -> None:
+    RectificationEvent.objects.create(
+        rectification=rectification,
+        action=action,
+        from_status=from_status,
+        to_status=rectification.status,
+        actor=actor,
+        note=note,
+    )
+
+
+def _lock(rectification: Rectification) -> Rectification:
+    return Rectification.objects.select_for_update().select_related("evaluation").get(pk=rectification.pk)
+
+
+def _require_status(rectification: Rectification, allowed) -> None:
+    if rectification.status not in allowed:
+        raise ApplicationError(
+            _("Not possible while the rectification is “%(status)s”.") % {"status": rectification.get_status_display()},
+            status=409,
+            code="wrong_status",
+        )
+
+
+@transaction.atomic
+def rectification_open(*, evaluation: Evaluation, actor=None) -> Rectification:
+    today = timezone.localdate()
+    rectification = Rectification.objects.create(
+        evaluation=evaluation,
+        brand_id=evaluation.brand_id,
+        organization_id=evaluation.organization_id,
+        due_on=add_working_days(today, settings.RECTIFICATION_DUE_WORKING_DAYS),
+        contact_due_on=(
+            add_working_days(today, settings.RECTIFICATION_CONTACT_WORKING_DAYS) if evaluation.contact else None
+        ),
+    )
+    _event(rectification, RectificationEvent.Action.OPENED, "", actor)
+    from evaluations.tasks import notify_rectification
+
+    rid = rectification.pk
+    transaction.on_commit(lambda: notify_rectification.delay(rid, Notification.Kind.OPENED))
+    return rectification
+
+
+@transaction.atomic
+def rectification_respond(*, rectification: Rectification, response: str, actor) -> Rectification:
+    response = (response or "").strip()
+    if not response:
+        raise ApplicationError(_("Write what was done."), field="response")
+    if len(response) > 2000:
+        raise ApplicationError(_("At most 2000 characters."), field="response")
+    locked = _lock(rectification)
+    _require_status(locked, Rectification.AWAITING_RESPONSE)
+    before = locked.status
+    locked.status = Rectification.Status.RESPONDED
+    locked.response = response
+    locked.responded_at = timezone.now()
+    locked.verdict = ""
+    locked.save(update_fields=["status", "response", "responded_at", "verdict"])
+    _event(locked, RectificationEvent.Action.RESPONDED, before, actor, response)
+    return locked
+
+
+@transaction.atomic
+def rectification_verdict(*, rectification: Rectification, verdict: str) -> Rectification:
+    """The rater (holder of the receipt) judges the response; 不满意 reopens once, then escalates."""
+    if verdict not in Rectification.Verdict.values:
+        raise ApplicationError(_("Choose one of the answers."), field="verdict")
+    locked = _lock(rectification)
+    _require_status(locked, (Rectification.Status.RESPONDED,))
+    before = locked.status
+    locked.verdict = verdict
+    if verdict != Rectification.Verdict.DISSATISFIED:
+        locked.status = Rectification.Status.CONFIRMED
+        locked.save(update_fields=["verdict", "status"])
+        _event(locked, RectificationEvent.Action.VERDICT, before, note=verdict)
+        return locked
+    if locked.reopen_count == 0:
+        locked.status = Rectification.Status.REOPENED
+        locked.reopen_count = 1
+        locked.is_overdue = False
+        locked.due_on = add_working_days(timezone.localdate(), settings.RECTIFICATION_DUE_WORKING_DAYS)
+        locked.reminded_on = None
+        locked.save(update_fields=["verdict", "status", "reopen_count", "is_overdue", "due_on", "reminded_on"])
+        _event(locked, RectificationEvent.Action.REOPENED, before, note=verdict)
+    else:
+        locked.status = Rectification.Status.ESCALATED
+        locked.save(update_fields=["verdict", "status"])
+        _event(locked, RectificationEvent.Action.ESCALATED, before, note=verdict)
+    return locked
+
+
+@transaction.atomic
+def rectification_close(*, rectification: Rectification, actor, ruling: str) -> Rectification:
+    """The reviewer settles an escalated rectification."""
+    ruling = (ruling or "").strip()
+    if not ruling:
+        raise ApplicationError(_("Write the ruling."), field="ruling")
+    locked = _lock(rectification)
+    _require_status(locked, (Rectification.Status.ESCALATED,))
+    before = locked.status
+    locked.status = Rectification.Status.CLOSED
+    locked.ruling = ruling[:1000]
+    locked.save(update_fields=["status", "ruling"])
+    _event(locked, RectificationEvent.Action.CLOSED, before, actor, ruling)
+    return locked
+
+
+@transaction.atomic
+def rectification_appeal(*, rectification: Rectification, reason: str, actor) -> Rectification:
+    """The secretary contests the review as malicious (申诉); once per rectification."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(_("Explain why the review is malicious."), field="reason")
+    locked = _lock(rectification)
+    _require_status(locked, (*Rectification.AWAITING_RESPONSE, Rectification.Status.RESPONDED))
+    if locked.appeal_reason:
+        raise ApplicationError(_("This review was already appealed once."), status=409, code="wrong_status")
+    before = locked.status
+    locked.status_before_appeal = before
+    locked.status = Rectification.Status.APPEALED
+    locked.appeal_reason = reason[:1000]
+    locked.save(update_fields=["status", "status_before_appeal", "appeal_reason"])
+    _event(locked, RectificationEvent.Action.APPEALED, before, actor, reason)
+    return locked
+
+
+@transaction.atomic
+def rectification_rule_appeal(*, rectification: Rectification, uphold: bool, ruling: str, actor) -> Rectification:
+    """The reviewer upholds (the rating is excluded, reason kept) or dismisses (work resumes) an appeal."""
+    ruling = (ruling or "").strip()
+    if not ruling:
+        raise ApplicationError(_("Write the ruling."), field="ruling")
+    locked = _lock(rectification)
+    _require_status(locked, (Rectification.Status.APPEALED,))
+    before = locked.status
+    locked.ruling = ruling[:1000]
+    if uphold:
+        locked.status = Rectification.Status.UPHELD
+        locked.save(update_fields=["status", "ruling"])
+        evaluation_change_state(
+            evaluation=locked.evaluation,
+            to_state=Evaluation.State.EXCLUDED,
+            reason=f"appeal upheld: {ruling}"[:200],
+            actor=actor,
+        )
+        _event(locked, RectificationEvent.Action.UPHELD, before, actor, ruling)
+    else:
+        locked.status = locked.status_before_appeal or Rectification.Status.OPEN
+        locked.save(update_fields=["status", "ruling"])
+        _event(locked, RectificationEvent.Action.DISMISSED, before, actor, ruling)
+    return locked
+
+
+def rectifications_mark_overdue() -> int:
+    """Mark every rectification past its due date that still owes a response. Safe to run again."""
+    today = timezone.localdate()
+    marked = 0
+    candidates = Rectification.objects.filter(
+        status__in=Rectification.AWAITING_RESPONSE, is_overdue=False, due_on__lt=today
+    ).values_list("pk", flat=True)
+    for pk in list(candidates):
+        with transaction.atomic():
+            locked = Rectification.objects.select_for_update().get(pk=pk)
+            if locked.is_overdue or locked.status not in Rectification.AWAITING_RESPONSE or locked.due_on >= today:
+                continue
+            locked.is_overdue = True
+            locked.save(update_fields=["is_overdue"])
+            _event(locked, RectificationEvent.Action.OVERDUE, locked.status, note=str(locked.due_on))
+            marked += 1
+    return marked
+
+
+def rectifications_remind_due() -> int:
+    """Queue a reminder for every rectification due on the next working day, once per due date.
+
+    On a Friday that is Monday's deadlines, so nobody first hears of them on the day itself.
+    """
+    tomorrow = add_working_days(timezone.localdate(), 1)
+    from evaluations.tasks import notify_rectification
+
+    reminded = 0
+    for pk in list(
+        Rectification.objects.filter(status__in=Rectification.AWAITING_RESPONSE, due_on=tomorrow)
+        .exclude(reminded_on=tomorrow)
+        .values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            updated = Rectification.objects.filter(pk=pk).exclude(reminded_on=tomorrow).update(reminded_on=tomorrow)
+            if updated:
+                transaction.on_commit(lambda pk=pk: notify_rectification.delay(pk, Notification.Kind.DUE_TOMORROW))
+                reminded += 1
+    return reminded
+
+
+# --- notifications ------------------------------------------------------------------
+
+
+def _recipients(rectification: Rectification):
+    from organizations.models import User
+
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__organization_id=rectification.organization_id,
+            memberships__role__in=[Membership.Role.SECRETARY, Membership.Role.STAFF],
+        )
+        .exclude(email="")
+        .distinct()
+    )
+
+
+def notification_deliver(*, rectification_id: int, kind: str) -> int:
+    """Send (or leave for the digest) one mail per secretary about one event. Returns mails sent now."""
+    from evaluations import mail
+
+    rectification = Rectification.objects.select_related("brand", "evaluation").get(pk=rectification_id)
+    today_start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    sent = 0
+    for user in _recipients(rectification):
+        with transaction.atomic():
+            notification, created = Notification.objects.get_or_create(
+                recipient=user, rectification=rectification, kind=kind
+            )
+            if not created:
+                continue  # the task ran before: nothing twice
+            already_today = Notification.objects.filter(
+                recipient=user, sent_at__gte=today_start, in_digest=False
+            ).count()
+            if already_today >= settings.NOTIFICATION_DIGEST_THRESHOLD:
+                continue  # left pending: the daily digest carries it
+            mail.send_single(user=user, notification=notification)
+            notification.sent_at = timezone.now()
+            notification.save(update_fields=["sent_at"])
+            sent += 1
+    return sent
+
+
+def notifications_send_digest() -> int:
+    """One mail per recipient with every notification still pending. Returns the number of digests."""
+    from evaluations import mail
+    from organizations.models import User
+
+    digests = 0
+    recipient_ids = set(Notification.objects.filter(sent_at__isnull=True).values_list("recipient_id", flat=True))
+    for user in User.objects.filter(pk__in=recipient_ids):
+        with transaction.atomic():
+            pending = list(
+                Notification.objects.select_for_update()
+                .filter(recipient=user, sent_at__isnull=True)
+                .select_related("rectification__brand")
+                .order_by("id")
+            )
+            if not pending:
+                continue
+            mail.send_digest(user=user, notifications=pending)
+            Notification.objects.filter(pk__in=[n.pk for n in pending]).update(sent_at=timezone.now(), in_digest=True)
+            digests += 1
+    return digests
+
+
+def mask_contact(contact: str) -> str:
+    """Show enough to recognize one's own contact, not enough to use it: 138****5678."""
+    if not contact:
+        return ""
+    digits = re.sub(r"\s", "", contact)
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    keep = 3 if len(digits) >= 11 else 1
+    return digits[:keep] + "*" * (len(digits) - keep - 4) + digits[-4:]

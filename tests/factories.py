@@ -48,3 +48,19 @@ class BrandFactory(factory.django.DjangoModelFactory):
     positioning = "面向社区居民"
     service_targets = factory.LazyFunction(lambda: [Brand.ServiceTarget.MASSES])
     status = Brand.Status.DRAFT
+
+
+# --- evaluations (issue 4) -----------------------------------------------------------
+
+_brand_counter = iter(range(1, 1_000_000))
+
+
+def make_brand(organization: Organization, *, status: str = "cultivating", **fields):
+    """A brand of the organization; public (cultivating) unless told otherwise."""
+    from brands.models import Brand
+
+    n = next(_brand_counter)
+    fields.setdefault("code", f"t{n:05d}")
+    fields.setdefault("name", f"测试品牌{n}")
+    fields.setdefault("slogan", "为民服务")
+    return Brand.objects.create(organization=organization, status=status, **fields)

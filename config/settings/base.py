@@ -206,3 +206,45 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "BrandStatusEnum": "brands.models.Brand.Status",
     "OrganizationLevelEnum": "organizations.models.Organization.Level",
 }
+
+# --- Evaluations: integrity, rectifications, notifications (issue 4) -------
+from celery.schedules import crontab as _crontab  # noqa: E402
+
+# Salt of the device and IP hashes; rotate only together with a purge of old hashes.
+EVALUATION_HASH_SALT = env("EVALUATION_HASH_SALT", default=SECRET_KEY)
+# Throttles: submissions per client IP per brand and per client IP overall, in one window (seconds).
+EVALUATION_THROTTLE_IP_BRAND = env.int("EVALUATION_THROTTLE_IP_BRAND", default=20)
+EVALUATION_THROTTLE_IP = env.int("EVALUATION_THROTTLE_IP", default=60)
+EVALUATION_THROTTLE_WINDOW = env.int("EVALUATION_THROTTLE_WINDOW", default=3600)
+# After this many submissions from one IP in the window, a proof-of-work is asked for.
+EVALUATION_POW_SOFT_LIMIT = env.int("EVALUATION_POW_SOFT_LIMIT", default=3)
+EVALUATION_POW_MAX_NUMBER = env.int("EVALUATION_POW_MAX_NUMBER", default=50000)
+# The form is flagged when sent back sooner than this after it was shown.
+EVALUATION_MIN_FILL_SECONDS = env.int("EVALUATION_MIN_FILL_SECONDS", default=3)
+# Burst: more than this many ratings of one brand from one network (/24, /48) in the window are flagged.
+EVALUATION_BURST_LIMIT = env.int("EVALUATION_BURST_LIMIT", default=10)
+EVALUATION_BURST_WINDOW = env.int("EVALUATION_BURST_WINDOW", default=600)
+# Comments containing any of these words are held for moderation with a reason.
+EVALUATION_HOLD_WORDS = env.list("EVALUATION_HOLD_WORDS", default=["傻", "骗子", "垃圾", "滚", "http://", "https://"])
+RECTIFICATION_DUE_WORKING_DAYS = env.int("RECTIFICATION_DUE_WORKING_DAYS", default=5)
+RECTIFICATION_CONTACT_WORKING_DAYS = env.int("RECTIFICATION_CONTACT_WORKING_DAYS", default=1)
+# Public holidays (ISO dates) skipped when counting working days, besides weekends.
+RECTIFICATION_HOLIDAYS = env.list("RECTIFICATION_HOLIDAYS", default=[])
+# A recipient who already got this many mails today gets the rest in the next daily digest.
+NOTIFICATION_DIGEST_THRESHOLD = env.int("NOTIFICATION_DIGEST_THRESHOLD", default=3)
+SITE_URL = env("SITE_URL", default="")
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "rectifications-mark-overdue": {"task": "evaluations.rectifications_mark_overdue", "schedule": 900.0},
+        "rectifications-remind-due": {
+            "task": "evaluations.rectifications_remind_due",
+            "schedule": _crontab(hour=9, minute=0),
+        },
+        "notifications-send-digest": {
+            "task": "evaluations.notifications_send_digest",
+            "schedule": _crontab(hour=17, minute=30),
+        },
+    }
+)
+# One name for the 5-grade scale in the API schema (overall, management, service, quality).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["GradeEnum"] = "evaluations.models.Grade.choices"

@@ -14,6 +14,7 @@ from organizations.demo import DEMO_PASSWORD, USERS
 SEEDERS = [
     "organizations.demo",
     "brands.demo",
+    "evaluations.demo",  # after the brands seeder: rates the public demo brands
 ]
 
 

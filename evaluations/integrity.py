@@ -1,0 +1,290 @@
+"""Signals that tell a citizen's rating from abuse: client address, device key, throttles, proof of work.
+
+Nothing here refuses a rating except the throttles (429). Everything else only
+produces reasons to flag, so a suspicious rating is stored and left out of
+scores until a reviewer looks at it.
+"""
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import altcha
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from config.errors import ApplicationError
+
+DEVICE_COOKIE = "rater_device"
+DEVICE_COOKIE_SALT = "evaluations.device"
+DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600
+FORM_TOKEN_SALT = "evaluations.form-started"
+
+
+@dataclass
+class ClientSignals:
+    """What the request tells us about who is rating; built by the view or the API, judged by the service."""
+
+    ip: str
+    user_agent: str = ""
+    device_key: str = ""
+    honeypot: str = ""
+    # Seconds between showing the form and its submission; None for API clients (no form).
+    fill_seconds: float | None = None
+    form_token_valid: bool = True
+    pow_payload: str = ""
+    extra_flags: list[str] = field(default_factory=list)
+    # Already counted by the caller (the API counts and reads its brand in one round trip).
+    counts: "Counts | None" = None
+
+
+def client_ip(request) -> str:
+    """The client address: REMOTE_ADDR, or the X-Forwarded-For entry added by the outermost trusted proxy.
+
+    Each trusted proxy appends the address it received the request from, so with
+    n trusted proxies the client is the n-th entry counted from the right; anything
+    further left was written by the client and may be forged.
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"
+    count = settings.TRUSTED_PROXY_COUNT
+    if count <= 0:
+        return remote
+    entries = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(entries) < count:
+        return remote
+    candidate = entries[-count]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+def salted_hash(kind: str, value: str) -> str:
+    key = f"{settings.EVALUATION_HASH_SALT}:{kind}".encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def network_of(ip: str) -> str:
+    """The /24 (IPv4) or /48 (IPv6) network: one household, office or carrier-grade NAT pool."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def device_hash_for(signals: ClientSignals) -> str:
+    """The device key if the client has one, else IP and user agent together."""
+    if signals.device_key:
+        return salted_hash("device", signals.device_key[:200])
+    return salted_hash("device", f"ip-ua:{signals.ip}|{signals.user_agent[:300]}")
+
+
+def new_device_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+# --- counters in the cache (Redis in production) -------------------------------
+
+
+def _bucket(window: int) -> int:
+    return int(time.time()) // max(window, 1)
+
+
+_redis_clients: dict[int, object] = {}
+
+
+def _redis():
+    """(backend, client) when the cache is Redis, else (backend, None).
+
+    Django builds a new client object on every cache call; on the submit path that
+    costs more than the round trip, so one client per process is kept (it is
+    thread-safe and shares the backend's connection pool).
+    """
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return backend, None
+    client = _redis_clients.get(id(backend))
+    if client is None:
+        client = _redis_clients[id(backend)] = backend._cache.get_client(write=True)
+    return backend, client
+
+
+def fast_get_json(key: str):
+    backend, client = _redis()
+    if client is None:
+        return backend.get(key)
+    raw = client.get(backend.make_and_validate_key(key))
+    return None if raw is None else json.loads(raw)
+
+
+def fast_set_json(key: str, value, timeout: int) -> None:
+    backend, client = _redis()
+    if client is None:
+        backend.set(key, value, timeout)
+    else:
+        client.set(backend.make_and_validate_key(key), json.dumps(value), ex=timeout)
+
+
+# Increment each counter (setting its expiry when it is new) and read one more key, in one command.
+_COUNT_AND_GET = """
+local out = {}
+for i = 1, #ARGV do
+  local value = redis.call('INCR', KEYS[i])
+  if value == 1 then redis.call('EXPIRE', KEYS[i], ARGV[i]) end
+  out[i] = value
+end
+if #KEYS > #ARGV then out[#ARGV + 1] = redis.call('GET', KEYS[#KEYS]) or '' end
+return out
+"""
+_scripts: dict[int, object] = {}
+
+
+def _incr_many(keys: list[tuple[str, int]], also_get: str = ""):
+    """Increment (key, timeout) counters and read one JSON value (``also_get``), on Redis in one round trip.
+
+    Returns (counter values, the value read or None). This is the submit path's hot spot.
+    """
+    backend, client = _redis()
+    if client is not None:
+        script = _scripts.get(id(client))
+        if script is None:
+            script = _scripts[id(client)] = client.register_script(_COUNT_AND_GET)
+        full_keys = [backend.make_and_validate_key(key) for key, _timeout in keys]
+        if also_get:
+            full_keys.append(backend.make_and_validate_key(also_get))
+        result = script(keys=full_keys, args=[timeout for _key, timeout in keys])
+        got = json.loads(result[-1]) if also_get and result[-1] else None
+        return [int(value) for value in result[: len(keys)]], got
+    got = backend.get(also_get) if also_get else None
+    values = []
+    for key, timeout in keys:
+        cache.add(key, 0, timeout)
+        try:
+            values.append(cache.incr(key))
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout)
+            values.append(1)
+    return values, got
+
+
+def _ip_key(ip_hash: str) -> str:
+    return f"eval:ip:{ip_hash}:{_bucket(settings.EVALUATION_THROTTLE_WINDOW)}"
+
+
+def submissions_from(ip: str) -> int:
+    """Submissions from this IP in the current throttle window (for deciding whether to show the challenge)."""
+    return cache.get(_ip_key(salted_hash("ip", ip)), 0)
+
+
+@dataclass
+class Counts:
+    """This submission's place in its windows: per IP overall, per IP and brand, per network and brand."""
+
+    per_ip: int
+    per_ip_brand: int
+    burst: int
+    # A cache value fetched in the same round trip (the API reads its brand this way).
+    prefetched: object = None
+
+
+def count_submission(*, ip: str, brand_code: str, prefetch: str = "") -> Counts:
+    """Count this submission in its windows (keyed by the brand's code, which never changes)."""
+    window, burst_window = settings.EVALUATION_THROTTLE_WINDOW, settings.EVALUATION_BURST_WINDOW
+    ip_hash = salted_hash("ip", ip)
+    net = salted_hash("net", network_of(ip))
+    (per_ip, per_ip_brand, burst), prefetched = _incr_many(
+        [
+            (_ip_key(ip_hash), window + 5),
+            (f"eval:ipb:{ip_hash}:{brand_code}:{_bucket(window)}", window + 5),
+            (f"eval:burst:{net}:{brand_code}:{_bucket(burst_window)}", burst_window + 5),
+        ],
+        also_get=prefetch,
+    )
+    return Counts(per_ip=per_ip, per_ip_brand=per_ip_brand, burst=burst, prefetched=prefetched)
+
+
+def check_throttle(counts: Counts) -> None:
+    """429 past either limit (the refused attempt still counts, so hammering does not reopen the window)."""
+    if counts.per_ip_brand > settings.EVALUATION_THROTTLE_IP_BRAND or counts.per_ip > settings.EVALUATION_THROTTLE_IP:
+        minutes = max(1, settings.EVALUATION_THROTTLE_WINDOW // 60)
+        raise ApplicationError(
+            _("Too many ratings from your network. Please try again in %(minutes)d minutes.") % {"minutes": minutes},
+            status=429,
+            code="throttled",
+        )
+
+
+# --- the form's start token --------------------------------------------------------
+
+
+def form_token() -> str:
+    return signing.dumps(time.time(), salt=FORM_TOKEN_SALT)
+
+
+def form_elapsed(token: str) -> float | None:
+    """Seconds since the form was shown, or None if the token is missing, forged or older than a day."""
+    try:
+        started = float(signing.loads(token, salt=FORM_TOKEN_SALT, max_age=24 * 3600))
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    return time.time() - started
+
+
+# --- ALTCHA proof of work (self-hosted) ---------------------------------------------
+
+
+def _pow_key() -> str:
+    return salted_hash("altcha", "hmac-key")
+
+
+def pow_challenge() -> dict:
+    challenge = altcha.create_challenge_v1(
+        hmac_key=_pow_key(),
+        max_number=settings.EVALUATION_POW_MAX_NUMBER,
+        expires=timezone.now() + timedelta(minutes=30),
+    )
+    data = challenge.to_dict()
+    data["maxnumber"] = data["maxNumber"]  # the widget reads either spelling
+    return data
+
+
+def pow_verify(payload: str) -> bool:
+    """A valid, unexpired solution that was not used before."""
+    if not payload:
+        return False
+    try:
+        ok, _error = altcha.verify_solution_v1(payload, _pow_key(), check_expires=True)
+    except Exception:  # malformed base64 or JSON from the client: just not solved
+        return False
+    if not ok:
+        return False
+    return cache.add(f"eval:pow-used:{hashlib.sha256(payload.encode()).hexdigest()}", 1, 3600)
+
+
+def pow_solve(challenge: dict) -> str:
+    """Solve a challenge like the widget does (used by tests and by scripted API clients)."""
+    import base64
+    import json
+
+    solution = altcha.solve_challenge_v1(
+        challenge["challenge"], challenge["salt"], challenge["algorithm"], challenge["maxNumber"], 0
+    )
+    payload = {
+        "algorithm": challenge["algorithm"],
+        "challenge": challenge["challenge"],
+        "number": solution.number,
+        "salt": challenge["salt"],
+        "signature": challenge["signature"],
+    }
+    return base64.b64encode(json.dumps(payload).encode()).decode()

@@ -1,0 +1,33 @@
+"""Celery tasks of the evaluations app. Thin: ids in, a service call, safe to run twice."""
+
+from celery import shared_task
+
+# --- rectifications and notifications ---
+
+
+@shared_task(name="evaluations.notify_rectification")
+def notify_rectification(rectification_id: int, kind: str) -> int:
+    from evaluations.services import notification_deliver
+
+    return notification_deliver(rectification_id=rectification_id, kind=kind)
+
+
+@shared_task(name="evaluations.rectifications_mark_overdue")
+def mark_overdue() -> int:
+    from evaluations.services import rectifications_mark_overdue
+
+    return rectifications_mark_overdue()
+
+
+@shared_task(name="evaluations.rectifications_remind_due")
+def remind_due() -> int:
+    from evaluations.services import rectifications_remind_due
+
+    return rectifications_remind_due()
+
+
+@shared_task(name="evaluations.notifications_send_digest")
+def send_digest() -> int:
+    from evaluations.services import notifications_send_digest
+
+    return notifications_send_digest()

@@ -1,0 +1,388 @@
+"""Pages of the rating loop: the public form, QR and poster, tracking, and the workspace and dashboard pages."""
+
+import io
+import json
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from brands.selectors import brand_public_get
+from config.errors import ApplicationError
+from evaluations import integrity, selectors, services
+from evaluations.forms import (
+    AppealForm,
+    CloseForm,
+    ModerationNoteForm,
+    RateForm,
+    RespondForm,
+    RulingForm,
+    VerdictForm,
+)
+from evaluations.models import Evaluation
+from organizations.rules import Action
+
+PAGE_SIZE = 50
+
+
+def _page(request, queryset):
+    """One page of a list (``?page=``); out-of-range or malformed numbers give the nearest page."""
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+# --- public ------------------------------------------------------------------
+
+
+def rate_url(request, code: str) -> str:
+    path = reverse("evaluations:rate", args=[code])
+    if settings.SITE_URL:
+        return settings.SITE_URL.rstrip("/") + path
+    return request.build_absolute_uri(path)
+
+
+def _device_key(request) -> str:
+    return request.get_signed_cookie(integrity.DEVICE_COOKIE, default="", salt=integrity.DEVICE_COOKIE_SALT) or ""
+
+
+def _with_device_cookie(request, response, key: str):
+    if not _device_key(request):
+        response.set_signed_cookie(
+            integrity.DEVICE_COOKIE,
+            key,
+            salt=integrity.DEVICE_COOKIE_SALT,
+            max_age=integrity.DEVICE_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    return response
+
+
+def _render_rate(request, brand, form, status=200, key=""):
+    ip = integrity.client_ip(request)
+    pow_required = integrity.submissions_from(ip) >= settings.EVALUATION_POW_SOFT_LIMIT
+    context = {
+        "brand": brand,
+        "form": form,
+        "pow_challenge": json.dumps(integrity.pow_challenge()) if pow_required else "",
+    }
+    response = render(request, "evaluations/rate_form.html", context, status=status)
+    return _with_device_cookie(request, response, key or integrity.new_device_key())
+
+
+def rate(request, code: str):
+    brand = brand_public_get(code=code)
+    if request.method != "POST":
+        return _render_rate(request, brand, RateForm(initial={"started": integrity.form_token()}))
+    form = RateForm(request.POST)
+    # A device without our cookie (first visit with cookies blocked) falls back to IP + user agent.
+    key = _device_key(request)
+    if form.is_valid():
+        data = form.cleaned_data
+        elapsed = integrity.form_elapsed(data["started"])
+        signals = integrity.ClientSignals(
+            ip=integrity.client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            device_key=key,
+            honeypot=data["website"],
+            fill_seconds=elapsed,
+            form_token_valid=elapsed is not None,
+            pow_payload=data["altcha"],
+        )
+        try:
+            result = services.evaluation_submit(
+                brand=brand,
+                signals=signals,
+                channel=Evaluation.Channel.WEB,
+                **{name: data[name] for name in ("overall", "management", "service", "quality")},
+                rater_group=data["rater_group"],
+                comment=data["comment"],
+                contact=data["contact"],
+            )
+        except ApplicationError as error:
+            if error.field and error.field in form.fields:
+                form.add_error(error.field, error.message)
+            else:
+                form.add_error(None, error.message)
+            return _render_rate(request, brand, form, status=error.status if error.status == 429 else 400, key=key)
+        response = redirect("evaluations:thanks", code=brand.code, receipt=result.evaluation.receipt)
+        return _with_device_cookie(request, response, key or integrity.new_device_key())
+    return _render_rate(request, brand, form, status=400, key=key)
+
+
+@require_GET
+def thanks(request, code: str, receipt: str):
+    evaluation = selectors.evaluation_get_by_receipt(receipt=receipt)
+    brand = brand_public_get(code=code)
+    if evaluation.brand_id != brand.pk:
+        return redirect("evaluations:track", receipt=evaluation.receipt)
+    context = {
+        "brand": brand,
+        "evaluation": evaluation,
+        "already_rated": evaluation.state_reason == services.REPEAT_REASON,
+        "rectification": selectors.evaluation_rectification(evaluation),
+    }
+    return render(request, "evaluations/rate_thanks.html", context)
+
+
+def _qr(request, code: str):
+    brand = brand_public_get(code=code)
+    return brand, segno.make(rate_url(request, brand.code), error="m")
+
+
+@require_GET
+def qr_png(request, code: str):
+    brand, qr = _qr(request, code)
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="png", scale=12, border=2)
+    response = HttpResponse(buffer.getvalue(), content_type="image/png")
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="qr-{brand.code}.png"'
+    return response
+
+
+@require_GET
+def qr_svg(request, code: str):
+    brand, qr = _qr(request, code)
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="svg", scale=10, border=2, xmldecl=True, title=brand.name)
+    response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="qr-{brand.code}.svg"'
+    return response
+
+
+@require_GET
+def poster(request, code: str):
+    brand, qr = _qr(request, code)
+    context = {
+        "brand": brand,
+        "qr_svg": qr.svg_inline(scale=8, border=2, omitsize=True),
+        "rate_url": rate_url(request, brand.code),
+        "due_days": settings.RECTIFICATION_DUE_WORKING_DAYS,
+    }
+    return render(request, "evaluations/poster.html", context)
+
+
+def track_lookup(request):
+    typed = request.GET.get("receipt", "")
+    # People copy codes with spaces or dashes; keep letters and digits only.
+    receipt = "".join(ch for ch in typed.upper() if ch.isascii() and ch.isalnum())[:32]
+    if receipt:
+        return redirect("evaluations:track", receipt=receipt)
+    error = _("Enter the receipt code from your thank-you page.") if typed else ""
+    return render(request, "evaluations/track_lookup.html", {"error": error}, status=400 if error else 200)
+
+
+def track(request, receipt: str):
+    evaluation = selectors.evaluation_get_by_receipt(receipt=receipt)
+    rectification = selectors.evaluation_rectification(evaluation)
+    form = VerdictForm()
+    status = 200
+    if request.method == "POST":
+        form = VerdictForm(request.POST)
+        if rectification is None:
+            form.add_error(None, _("This rating has no rectification to judge."))
+            status = 400
+        elif form.is_valid():
+            try:
+                services.rectification_verdict(rectification=rectification, verdict=form.cleaned_data["verdict"])
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+                status = 400
+            else:
+                messages.success(request, _("Thank you. Your answer was recorded."))
+                return redirect("evaluations:track", receipt=evaluation.receipt)
+        else:
+            status = 400
+    context = {
+        "evaluation": evaluation,
+        "rectification": rectification,
+        "contact_masked": services.mask_contact(evaluation.contact),
+        "form": form,
+    }
+    return render(request, "evaluations/track.html", context, status=status)
+
+
+# --- workspace (secretaries) -------------------------------------------------------
+
+
+@login_required
+def workspace_rectifications(request):
+    context = {
+        "rectifications": _page(request, selectors.rectification_list(user=request.user, action=Action.VIEW)),
+        "brands": selectors.brands_managed_public(user=request.user),
+    }
+    return render(request, "evaluations/workspace_rectification_list.html", context)
+
+
+@login_required
+def workspace_rectification(request, pk: int):
+    rectification = selectors.rectification_get(user=request.user, pk=pk, action=Action.VIEW)
+    return _render_workspace_detail(request, rectification)
+
+
+def _render_workspace_detail(request, rectification, respond_form=None, appeal_form=None, status=200):
+    from organizations import rules
+
+    context = {
+        "rectification": rectification,
+        "events": rectification.events.select_related("actor"),
+        "can_manage": rules.can(request.user, Action.MANAGE, rectification.organization),
+        "respond_form": respond_form or RespondForm(),
+        "appeal_form": appeal_form or AppealForm(),
+        "contact": rectification.evaluation.contact,
+    }
+    return render(request, "evaluations/workspace_rectification_detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def workspace_respond(request, pk: int):
+    rectification = selectors.rectification_get(user=request.user, pk=pk, action=Action.MANAGE)
+    form = RespondForm(request.POST)
+    if form.is_valid():
+        try:
+            services.rectification_respond(
+                rectification=rectification, response=form.cleaned_data["response"], actor=request.user
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your response was saved. The rater can now see it."))
+            return redirect("evaluations:workspace-rectification", pk=pk)
+    return _render_workspace_detail(request, rectification, respond_form=form, status=400)
+
+
+@login_required
+@require_POST
+def workspace_appeal(request, pk: int):
+    rectification = selectors.rectification_get(user=request.user, pk=pk, action=Action.MANAGE)
+    form = AppealForm(request.POST)
+    if form.is_valid():
+        try:
+            services.rectification_appeal(
+                rectification=rectification, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your appeal was sent to the reviewer."))
+            return redirect("evaluations:workspace-rectification", pk=pk)
+    return _render_workspace_detail(request, rectification, appeal_form=form, status=400)
+
+
+# --- dashboard (reviewers) ---------------------------------------------------------
+
+
+@login_required
+def dashboard_rectifications(request):
+    rectifications = _page(request, selectors.rectification_review_queue(user=request.user))
+    return render(request, "evaluations/dashboard_rectification_list.html", {"rectifications": rectifications})
+
+
+def _render_dashboard_detail(request, rectification, ruling_form=None, close_form=None, status=200):
+    context = {
+        "rectification": rectification,
+        "events": rectification.events.select_related("actor"),
+        "ruling_form": ruling_form or RulingForm(),
+        "close_form": close_form or CloseForm(),
+    }
+    return render(request, "evaluations/dashboard_rectification_detail.html", context, status=status)
+
+
+@login_required
+def dashboard_rectification(request, pk: int):
+    rectification = selectors.rectification_get(user=request.user, pk=pk, action=Action.REVIEW)
+    return _render_dashboard_detail(request, rectification)
+
+
+@login_required
+@require_POST
+def dashboard_rule(request, pk: int):
+    rectification = selectors.rectification_get(user=request.user, pk=pk, action=Action.REVIEW)
+    form = RulingForm(request.POST)
+    if form.is_valid():
+        try:
+            services.rectification_rule_appeal(
+                rectification=rectification,
+                uphold=form.cleaned_data["decision"] == "uphold",
+                ruling=form.cleaned_data["ruling"],
+                actor=request.user,
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The ruling was recorded."))
+            return redirect("evaluations:dashboard-rectification", pk=pk)
+    return _render_dashboard_detail(request, rectification, ruling_form=form, status=400)
+
+
+@login_required
+@require_POST
+def dashboard_close(request, pk: int):
+    rectification = selectors.rectification_get(user=request.user, pk=pk, action=Action.REVIEW)
+    form = CloseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.rectification_close(
+                rectification=rectification, ruling=form.cleaned_data["ruling"], actor=request.user
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The rectification was closed."))
+            return redirect("evaluations:dashboard-rectification", pk=pk)
+    return _render_dashboard_detail(request, rectification, close_form=form, status=400)
+
+
+@login_required
+def moderation_comments(request):
+    evaluations = _page(request, selectors.comments_awaiting_moderation(user=request.user))
+    return render(request, "evaluations/moderation_comment_list.html", {"evaluations": evaluations})
+
+
+@login_required
+@require_POST
+def moderation_comment(request, pk: int):
+    evaluation = selectors.evaluation_moderation_get(user=request.user, pk=pk)
+    form = ModerationNoteForm(request.POST)
+    form.is_valid()
+    publish = request.POST.get("decision") == "publish"
+    try:
+        services.evaluation_moderate_comment(
+            evaluation=evaluation, publish=publish, actor=request.user, note=form.cleaned_data.get("note", "")
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Comment published.") if publish else _("Comment hidden."))
+    return redirect("evaluations:moderation-comments")
+
+
+@login_required
+def moderation_flagged(request):
+    evaluations = _page(request, selectors.evaluations_flagged(user=request.user))
+    return render(request, "evaluations/moderation_flagged_list.html", {"evaluations": evaluations})
+
+
+@login_required
+@require_POST
+def moderation_restore(request, pk: int):
+    evaluation = selectors.evaluation_flagged_get(user=request.user, pk=pk)
+    form = ModerationNoteForm(request.POST)
+    form.is_valid()
+    try:
+        services.evaluation_restore(evaluation=evaluation, actor=request.user, note=form.cleaned_data.get("note", ""))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The rating is counted again."))
+    return redirect("evaluations:moderation-flagged")
