@@ -12,6 +12,7 @@ from brands import selectors, services
 from brands.forms import BrandForm, CaseForm, CommitmentForm, MilestoneForm, PlanForm, ProgressReportForm, ReviewForm
 from brands.models import Brand, Case, Plan
 from config.errors import ApplicationError
+from evaluations.selectors import brands_with_rectification_counts
 from organizations import rules
 from organizations.models import Organization
 
@@ -100,7 +101,9 @@ def workspace_home(request):
         request,
         "workspace/home.html",
         {
-            "brands": selectors.brand_list_for(user=request.user, action=rules.Action.MANAGE),
+            "brands": brands_with_rectification_counts(
+                selectors.brand_list_for(user=request.user, action=rules.Action.MANAGE)
+            ),
             "can_file": rules.can_any(request.user, rules.Action.MANAGE),
             "overdue": selectors.overdue_milestones_for(user=request.user, action=rules.Action.MANAGE)[:20],
         },
