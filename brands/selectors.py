@@ -33,6 +33,11 @@ def brand_public_list() -> QuerySet[Brand]:
     return Brand.objects.filter(status__in=Brand.PUBLIC_STATUSES).select_related("organization")
 
 
+def brand_public_cache_key(code: str) -> str:
+    """Cache key of a brand's public summary; transitions delete it, so caches never outlive a status change."""
+    return f"brand:public:{code}"
+
+
 def brand_public_get(*, code: str) -> Brand:
     """A public brand by its code, else 404 (drafts and revoked brands do not exist for the public)."""
     try:

@@ -7,13 +7,16 @@ meant for the person at the keyboard when the request cannot be honoured.
 
 import secrets
 from collections.abc import Iterable, Sequence
+from functools import partial
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brands.images import NormalizedImage
 from brands.models import Brand, BrandTransition, Case, Commitment, Milestone, Plan, ProgressReport, ReportPhoto
+from brands.selectors import brand_public_cache_key
 from config.errors import ApplicationError
 from organizations import rules
 from organizations.models import Organization
@@ -154,6 +157,8 @@ def _transition(*, user, brand: Brand, decision: str, comment: str) -> Brand:
     BrandTransition.objects.create(
         brand=brand, actor=user, decision=decision, from_status=from_status, to_status=to_status, comment=comment
     )
+    # The rating endpoint caches whether a brand is public; a revoked brand must stop taking ratings at once.
+    transaction.on_commit(partial(cache.delete, brand_public_cache_key(brand.code)))
     return brand
 
 

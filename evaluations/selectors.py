@@ -4,7 +4,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from brands.models import Brand
-from brands.selectors import brand_public_get
+from brands.selectors import brand_public_cache_key, brand_public_get
 from evaluations import integrity
 from evaluations.models import CommentStatus, Evaluation, Rectification
 from organizations import rules
@@ -21,14 +21,14 @@ _NOT_FETCHED = object()
 
 
 def brand_cache_key(code: str) -> str:
-    return f"eval:brand:{code}"
+    return brand_public_cache_key(code)
 
 
 def brand_for_rating(*, code: str, prefetched=_NOT_FETCHED) -> Brand:
     """The public brand to rate, from a 30-second cache (the submit path's only read), else 404.
 
-    A brand that stops being public can be rated for at most that long; its
-    organization and id never change. ``prefetched`` is the cache value when the
+    Every status change deletes the entry (``brands.services``), so a revoked
+    brand stops taking ratings at once; its organization and id never change. ``prefetched`` is the cache value when the
     caller already read it (see ``integrity.count_submission``).
     """
     key = brand_cache_key(code)

@@ -262,3 +262,18 @@ def test_the_submit_endpoint_takes_json_only(api_client, brand):
     response = api_client.post(URL, {"overall": 5}, format="multipart")
     assert response.status_code == 415
     assert Evaluation.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_revoked_brand_stops_taking_ratings_at_once(api_client, tree, city_reviewer):
+    from brands.services import brand_review
+    from tests.factories import make_brand
+
+    brand = make_brand(tree["community"], status="named", code="RVK234")
+    first = api_client.post("/api/v1/brands/RVK234/evaluations/", {"overall": 5}, format="json")
+    assert first.status_code == 201  # the brand is now in the submit path's cache
+    brand_review(user=city_reviewer, brand=brand, decision="revoke", comment="不再开展")
+    second = api_client.post(
+        "/api/v1/brands/RVK234/evaluations/", {"overall": 5}, format="json", HTTP_X_DEVICE_ID="another-device"
+    )
+    assert second.status_code == 404
