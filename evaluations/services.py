@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from config.errors import ApplicationError
+from evaluations import scoring
 from evaluations.models import Evaluation, EvaluationStateChange
 
 
@@ -29,4 +30,5 @@ def evaluation_change_state(*, evaluation: Evaluation, to_state: str, reason: st
     locked.state = to_state
     locked.state_reason = reason
     locked.save(update_fields=["state", "state_reason"])
+    transaction.on_commit(scoring.request_refresh)
     return locked

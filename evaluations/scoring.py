@@ -1,0 +1,393 @@
+"""Scores and rankings: ratings folded into `BrandScore`, in the database, incrementally or in full.
+
+One pipeline serves both jobs, so they give identical tables by construction:
+
+1. month cells per rater group are aggregated from the ratings table (only counted ratings);
+2. month cells for all raters (`rater_group` "") are the sum of the group cells;
+3. quarter, year and all-time cells are sums of month cells;
+4. the Bayesian score and the three ranks are refreshed for every affected period with one UPDATE
+   (the period mean C moves with every rating, so a whole period is re-scored, never one brand).
+
+The full job runs the pipeline over everything. The incremental job first collects the dirty
+(brand, month) cells — ratings past the evaluation watermark, ratings created in the last
+``SCORE_OVERLAP_SECONDS`` (an id that committed late is never missed), and ratings whose state
+changed past the state-change watermark — and runs the same steps restricted to those cells.
+Rebuilding a cell from the ratings table, rather than adding deltas, makes every run idempotent.
+
+Each job is one transaction, serialized by a PostgreSQL advisory lock (on SQLite the IMMEDIATE
+transaction already holds the database write lock): readers see the previous ranking until the
+commit and a failure rolls everything back. Submissions never touch a shared row; they only ask
+for a debounced refresh (`request_refresh`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from brands.models import Brand
+from evaluations.models import BrandScore, Evaluation, EvaluationStateChange, ScoreWatermark
+
+# Any constant shared by every process; it names "the scoring job" among advisory locks.
+ADVISORY_LOCK_KEY = 5_021_126
+REFRESH_PENDING_KEY = "scores:refresh-pending"
+Z = 1.96
+
+SCORE = "evaluations_brandscore"
+DIRTY = "evaluations_scoredirtymonth"
+RATINGS = "evaluations_evaluation"
+STATE_CHANGES = "evaluations_evaluationstatechange"
+
+COUNT_COLUMNS = [
+    "n",
+    "grade_1",
+    "grade_2",
+    "grade_3",
+    "grade_4",
+    "grade_5",
+    "overall_sum",
+    "management_n",
+    "management_sum",
+    "service_n",
+    "service_sum",
+    "quality_n",
+    "quality_sum",
+    "bad_n",
+]
+DERIVED_COLUMNS = ["overall_mean", "management_mean", "service_mean", "quality_mean", "bad_rate", "wilson", "net_score"]
+INSERT_COLUMNS = [
+    "brand_id",
+    "organization_id",
+    "parent_organization_id",
+    "domain",
+    "kind",
+    "period",
+    "rater_group",
+    *COUNT_COLUMNS,
+    *DERIVED_COLUMNS,
+    "computed_at",
+]
+
+
+# --- SQL building blocks ---------------------------------------------------------------------------
+
+
+def _is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _float(expression: str) -> str:
+    return f"CAST({expression} AS DOUBLE PRECISION)"
+
+
+def _month_key(column: str) -> str:
+    if _is_postgresql():
+        return f"to_char({column}, 'YYYY-MM')"
+    return f"strftime('%%Y-%%m', {column})"
+
+
+def _month_bounds(column: str) -> tuple[str, str]:
+    if _is_postgresql():
+        start = f"date_trunc('month', {column})"
+        return f"CAST({start} AS date)", f"CAST({start} + interval '1 month' AS date)"
+    return f"date({column}, 'start of month')", f"date({column}, 'start of month', '+1 month')"
+
+
+def _quarter_of(month_key: str) -> str:
+    """'2026-11' → '2026-Q4', in SQL that both SQLite and PostgreSQL accept."""
+    return f"(substr({month_key}, 1, 4) || '-Q' || CAST((CAST(substr({month_key}, 6, 2) AS integer) + 2) / 3 AS text))"
+
+
+def _year_of(month_key: str) -> str:
+    return f"substr({month_key}, 1, 4)"
+
+
+TARGET_KEYS = {
+    BrandScore.Kind.QUARTER: _quarter_of,
+    BrandScore.Kind.YEAR: _year_of,
+    BrandScore.Kind.ALL: lambda month_key: "'all'",
+}
+
+
+def _derived(a: str) -> str:
+    """The per-row statistics, from the counts of the row aliased `a`."""
+    n = _float(f"{a}.n")
+    p = f"({_float(f'{a}.grade_4 + {a}.grade_5')} / {n})"
+    z2 = Z * Z
+    wilson = f"(({p} + {z2 / 2} / {n} - {Z} * sqrt({p} * (1 - {p}) / {n} + {z2 / 4} / ({n} * {n}))) / (1 + {z2} / {n}))"
+
+    def mean(dimension: str) -> str:
+        count = f"{a}.{dimension}_n"
+        return f"CASE WHEN {count} > 0 THEN {_float(f'{a}.{dimension}_sum')} / {count} END"
+
+    return ", ".join(
+        [
+            f"{_float(f'{a}.overall_sum')} / {n}",
+            mean("management"),
+            mean("service"),
+            mean("quality"),
+            f"{_float(f'{a}.bad_n')} / {n}",
+            # p = 0 has lower bound 0 exactly; the formula would leave rounding noise there.
+            f"CASE WHEN {a}.grade_4 + {a}.grade_5 = 0 THEN 0.0 ELSE {wilson} END",
+            f"100.0 * {_float(f'{a}.grade_5 - {a}.grade_1 - {a}.grade_2')} / {n}",
+        ]
+    )
+
+
+def _insert(select_sql: str, params: list) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {SCORE} ({', '.join(INSERT_COLUMNS)}) {select_sql}", params)
+        return cursor.rowcount
+
+
+def _execute(sql: str, params: list | None = None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.rowcount
+
+
+def _now_param():
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
+# --- the pipeline ----------------------------------------------------------------------------------
+
+
+def _build_group_months(*, dirty: bool) -> int:
+    """Step 1: month cells per rater group from the counted ratings (only dirty cells if `dirty`)."""
+    month = _month_key("e.rated_on")
+    join = (
+        f"JOIN {DIRTY} d ON d.brand_id = e.brand_id AND e.rated_on >= d.month_start AND e.rated_on < d.month_end"
+        if dirty
+        else ""
+    )
+    grades = ", ".join(f"SUM(CASE WHEN e.overall = {g} THEN 1 ELSE 0 END) AS grade_{g}" for g in range(1, 6))
+    dimensions = ", ".join(
+        f"COUNT(e.{d}) AS {d}_n, COALESCE(SUM(e.{d}), 0) AS {d}_sum" for d in ("management", "service", "quality")
+    )
+    counts = ", ".join(f"a.{c}" for c in COUNT_COLUMNS)
+    select = f"""
+        SELECT a.brand_id, b.organization_id, p.id, o.domain, 'month', a.period, a.rater_group, {counts},
+               {_derived("a")}, %s
+        FROM (
+            SELECT e.brand_id AS brand_id, {month} AS period, e.rater_group AS rater_group, COUNT(*) AS n,
+                   {grades}, SUM(e.overall) AS overall_sum, {dimensions},
+                   SUM(CASE WHEN e.overall <= 2 THEN 1 ELSE 0 END) AS bad_n
+            FROM {RATINGS} e {join}
+            WHERE e.state = %s
+            GROUP BY e.brand_id, {month}, e.rater_group
+        ) a
+        JOIN brands_brand b ON b.id = a.brand_id
+        JOIN organizations_organization o ON o.id = b.organization_id
+        LEFT JOIN organizations_organization p
+            ON length(o.path) > 4 AND p.path = substr(o.path, 1, length(o.path) - 4)
+    """
+    return _insert(select, [_now_param(), Evaluation.State.COUNTED])
+
+
+def _rollup(*, kind: str, dirty: bool) -> int:
+    """Steps 2 and 3: cells summed from month cells (all-raters months, or quarter/year/all-time)."""
+    if kind == BrandScore.Kind.MONTH:
+        target, group, source_filter = "m.period", "''", "AND m.rater_group <> ''"
+        dirty_match = "d.month = m.period"
+    else:
+        key = TARGET_KEYS[kind]
+        target, group, source_filter = key("m.period"), "m.rater_group", ""
+        dirty_match = f"{key('d.month')} = {key('m.period')}"
+    dirty_filter = (
+        f"AND EXISTS (SELECT 1 FROM {DIRTY} d WHERE d.brand_id = m.brand_id AND {dirty_match})" if dirty else ""
+    )
+    # PostgreSQL refuses a constant ('all') in GROUP BY; month rows of one brand all share it anyway.
+    group_by = ["m.brand_id"] + ([] if kind == BrandScore.Kind.ALL else [target])
+    group_by += ["m.rater_group"] if group != "''" else []
+    sums = ", ".join(f"SUM(m.{c}) AS {c}" for c in COUNT_COLUMNS)
+    counts = ", ".join(f"a.{c}" for c in COUNT_COLUMNS)
+    select = f"""
+        SELECT a.brand_id, a.organization_id, a.parent_organization_id, a.domain, %s, a.period, a.rater_group,
+               {counts}, {_derived("a")}, %s
+        FROM (
+            SELECT m.brand_id AS brand_id, MAX(m.organization_id) AS organization_id,
+                   MAX(m.parent_organization_id) AS parent_organization_id, MAX(m.domain) AS domain,
+                   {target} AS period, {group} AS rater_group, {sums}
+            FROM {SCORE} m
+            WHERE m.kind = 'month' {source_filter} {dirty_filter}
+            GROUP BY {", ".join(group_by)}
+        ) a
+    """
+    return _insert(select, [kind, _now_param()])
+
+
+def _delete_dirty_cells() -> int:
+    """Remove the cells the dirty months feed, so they are rebuilt (a cell with no counted rating left vanishes)."""
+    deleted = _execute(
+        f"DELETE FROM {SCORE} WHERE kind = 'month' AND EXISTS "
+        f"(SELECT 1 FROM {DIRTY} d WHERE d.brand_id = {SCORE}.brand_id AND d.month = {SCORE}.period)"
+    )
+    for kind, key in TARGET_KEYS.items():
+        match = "" if kind == BrandScore.Kind.ALL else f"AND {key('d.month')} = {SCORE}.period"
+        deleted += _execute(
+            f"DELETE FROM {SCORE} WHERE kind = %s AND EXISTS "
+            f"(SELECT 1 FROM {DIRTY} d WHERE d.brand_id = {SCORE}.brand_id {match})",
+            [kind],
+        )
+    return deleted
+
+
+def _rerank(periods: list[str] | None) -> int:
+    """Step 4: Bayesian score and ranks for whole periods, one UPDATE (all periods when `periods` is None)."""
+    where, params = "", []
+    if periods is not None:
+        where = f"WHERE x.period IN ({', '.join(['%s'] * len(periods))})"
+        params = list(periods)
+    m = float(settings.SCORE_PRIOR_WEIGHT)
+    # Only public brands take a place; a revoked brand keeps its counts but drops out of the ranking.
+    public = ", ".join(f"'{status}'" for status in Brand.PUBLIC_STATUSES)
+    order = "ORDER BY s.score DESC, s.wilson DESC, s.n DESC, s.code ASC"
+    base_partition = "s.period, s.rater_group, s.eligible"
+
+    def rank(extra: str = "") -> str:
+        return f"CASE WHEN s.eligible = 1 THEN ROW_NUMBER() OVER (PARTITION BY {base_partition}{extra} {order}) END"
+
+    sql = f"""
+        WITH c AS (
+            SELECT x.period AS period, x.rater_group AS rater_group,
+                   {_float("SUM(x.overall_sum)")} / SUM(x.n) AS mean
+            FROM {SCORE} x {where}
+            GROUP BY x.period, x.rater_group
+        ), s AS (
+            SELECT x.id AS id, x.period AS period, x.rater_group AS rater_group, x.domain AS domain,
+                   x.parent_organization_id AS parent_id, x.wilson AS wilson, x.n AS n, b.code AS code,
+                   (x.overall_sum + {_float("%s")} * c.mean) / (x.n + {_float("%s")}) AS score,
+                   CASE WHEN x.n >= %s AND b.status IN ({public}) THEN 1 ELSE 0 END AS eligible
+            FROM {SCORE} x
+            JOIN c ON c.period = x.period AND c.rater_group = x.rater_group
+            JOIN brands_brand b ON b.id = x.brand_id
+            {where}
+        ), r AS (
+            SELECT s.id AS id, s.score AS score, {rank()} AS rank_all,
+                   {rank(", s.domain")} AS rank_domain, {rank(", s.parent_id")} AS rank_parent
+            FROM s
+        )
+        UPDATE {SCORE} SET score = r.score, "rank" = r.rank_all, rank_domain = r.rank_domain,
+                           rank_parent = r.rank_parent
+        FROM r WHERE {SCORE}.id = r.id
+    """
+    return _execute(sql, params + [m, m, int(settings.SCORE_MIN_RATINGS)] + params)
+
+
+def _lock() -> None:
+    """Serialize scoring jobs: a second job waits for the first to commit, then sees its result."""
+    if _is_postgresql():
+        _execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+    # SQLite: the settings open every transaction with BEGIN IMMEDIATE, which takes the database
+    # write lock for the whole job; a second job waits for it (up to the connection timeout).
+
+
+def _watermark() -> tuple[ScoreWatermark, int, int]:
+    mark, _created = ScoreWatermark.objects.select_for_update().get_or_create(pk=1)
+    last_rating = Evaluation.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    last_change = EvaluationStateChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    return mark, last_rating, last_change
+
+
+def _advance(mark: ScoreWatermark, last_rating: int, last_change: int) -> None:
+    mark.last_evaluation_id = max(mark.last_evaluation_id, last_rating)
+    mark.last_state_change_id = max(mark.last_state_change_id, last_change)
+    mark.updated_at = timezone.now()
+    mark.save()
+
+
+def _mark_dirty(mark: ScoreWatermark) -> int:
+    since = connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(seconds=settings.SCORE_OVERLAP_SECONDS))
+    start, end = _month_bounds("t.rated_on")
+    _execute(f"DELETE FROM {DIRTY}")
+    return _execute(
+        f"""
+        INSERT INTO {DIRTY} (brand_id, month, month_start, month_end)
+        SELECT DISTINCT t.brand_id, {_month_key("t.rated_on")}, {start}, {end}
+        FROM (
+            SELECT e.brand_id AS brand_id, e.rated_on AS rated_on FROM {RATINGS} e WHERE e.id > %s
+            UNION SELECT e.brand_id, e.rated_on FROM {RATINGS} e WHERE e.created_at >= %s
+            UNION SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
+                  JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.id > %s
+            UNION SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
+                  JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.created_at >= %s
+        ) t
+        """,
+        [mark.last_evaluation_id, since, mark.last_state_change_id, since],
+    )
+
+
+def _dirty_periods() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT month FROM {DIRTY}")
+        months = [row[0] for row in cursor.fetchall()]
+    periods = set(months) | {"all"}
+    for month in months:
+        periods |= {month[:4], f"{month[:4]}-Q{(int(month[5:7]) + 2) // 3}"}
+    return sorted(periods)
+
+
+# --- services ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def scores_fold_incremental() -> dict[str, int]:
+    """Fold new ratings and state changes into `BrandScore`; equal to `scores_recompute_full` afterwards."""
+    _lock()
+    mark, last_rating, last_change = _watermark()
+    dirty = _mark_dirty(mark)
+    result = {"dirty_months": dirty, "cells": 0, "periods": 0}
+    if dirty:
+        _delete_dirty_cells()
+        cells = _build_group_months(dirty=True)
+        for kind in BrandScore.Kind.values:
+            cells += _rollup(kind=kind, dirty=True)
+        periods = _dirty_periods()
+        _rerank(periods)
+        _execute(f"DELETE FROM {DIRTY}")
+        result.update(cells=cells, periods=len(periods))
+    _advance(mark, last_rating, last_change)
+    return result
+
+
+@transaction.atomic
+def scores_recompute_full() -> dict[str, int]:
+    """Rebuild every period of `BrandScore` from the ratings table, in one transaction."""
+    _lock()
+    mark, last_rating, last_change = _watermark()
+    _execute(f"DELETE FROM {SCORE}")
+    cells = _build_group_months(dirty=False)
+    for kind in BrandScore.Kind.values:
+        cells += _rollup(kind=kind, dirty=False)
+    _rerank(None)
+    _advance(mark, last_rating, last_change)
+    periods = BrandScore.objects.values("period").distinct().count()
+    return {"cells": cells, "periods": periods}
+
+
+def request_refresh() -> bool:
+    """Ask for an incremental fold soon; call it after a rating or a state change commits.
+
+    Debounced: only the first request in a window enqueues the job (a few seconds later), so a burst
+    of submissions is one job. The job clears the key when it starts, so a rating committed after
+    that start gets a job of its own and none is left unfolded. Returns whether a job was enqueued.
+    With tasks eager (no REDIS_URL) the job runs at once, in the caller.
+    """
+    from evaluations.tasks import scores_fold
+
+    delay = settings.SCORE_REFRESH_DELAY_SECONDS
+    # The key outlives the countdown so a lost job only delays folding until the key expires.
+    if not cache.add(REFRESH_PENDING_KEY, 1, timeout=delay + 60):
+        return False
+    scores_fold.apply_async(countdown=delay)
+    return True
+
+
+def refresh_started() -> None:
+    """Called by the job as it starts: requests from now on enqueue a new job."""
+    cache.delete(REFRESH_PENDING_KEY)
