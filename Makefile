@@ -18,6 +18,7 @@ setup: $(STAMP)
 run: setup
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py seed_demo
+	DEBUG=true $(BIN)/python manage.py aggregate_scores --full
 	@echo "Open http://127.0.0.1:8000/  (Ctrl-C stops the server)"
 	DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
 
@@ -37,6 +38,11 @@ format: setup
 messages: setup
 	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles --ignore=tests
 	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+# Aggregation and rankings figures on PostgreSQL (database `bench`, created and dropped here); not a test.
+# 1M ratings by default; `make bench BENCH_ARGS=--10m` for 10M.
+bench: setup
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .test-media .pytest_cache

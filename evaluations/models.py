@@ -136,13 +136,23 @@ class BrandScore(models.Model):
         YEAR = "year", _("Year")
         ALL = "all", _("All time")
 
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="scores", verbose_name=_("brand"))
+    # Derived rows, rebuilt wholesale by the jobs: no database constraints on the keys (their per-row
+    # checks would dominate the bulk inserts); ratings are never deleted, so brands are never deleted under them.
+    brand = models.ForeignKey(
+        Brand, on_delete=models.DO_NOTHING, db_constraint=False, related_name="scores", verbose_name=_("brand")
+    )
     # Denormalized at aggregation time so rankings filter and partition without joins.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+        Organization, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("organization")
     )
     parent_organization = models.ForeignKey(
-        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("parent")
+        Organization,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("parent"),
     )
     domain = models.CharField(_("domain"), max_length=20)
     kind = models.CharField(_("period kind"), max_length=7, choices=Kind.choices)
@@ -187,7 +197,6 @@ class BrandScore(models.Model):
         ]
         indexes = [
             models.Index(fields=["period", "rater_group", "rank"], name="brandscore_ranking"),
-            models.Index(fields=["brand", "kind"], name="brandscore_brand_kind"),
         ]
 
     def __str__(self) -> str:

@@ -106,15 +106,8 @@ def _year_of(month_key: str) -> str:
     return f"substr({month_key}, 1, 4)"
 
 
-TARGET_KEYS = {
-    BrandScore.Kind.QUARTER: _quarter_of,
-    BrandScore.Kind.YEAR: _year_of,
-    BrandScore.Kind.ALL: lambda month_key: "'all'",
-}
-
-
-def _derived(a: str) -> str:
-    """The per-row statistics, from the counts of the row aliased `a`."""
+def _derived(a: str) -> list[str]:
+    """SQL for the per-row statistics (DERIVED_COLUMNS, in order), from the counts of the row aliased `a`."""
     n = _float(f"{a}.n")
     p = f"({_float(f'{a}.grade_4 + {a}.grade_5')} / {n})"
     z2 = Z * Z
@@ -124,24 +117,16 @@ def _derived(a: str) -> str:
         count = f"{a}.{dimension}_n"
         return f"CASE WHEN {count} > 0 THEN {_float(f'{a}.{dimension}_sum')} / {count} END"
 
-    return ", ".join(
-        [
-            f"{_float(f'{a}.overall_sum')} / {n}",
-            mean("management"),
-            mean("service"),
-            mean("quality"),
-            f"{_float(f'{a}.bad_n')} / {n}",
-            # p = 0 has lower bound 0 exactly; the formula would leave rounding noise there.
-            f"CASE WHEN {a}.grade_4 + {a}.grade_5 = 0 THEN 0.0 ELSE {wilson} END",
-            f"100.0 * {_float(f'{a}.grade_5 - {a}.grade_1 - {a}.grade_2')} / {n}",
-        ]
-    )
-
-
-def _insert(select_sql: str, params: list) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {SCORE} ({', '.join(INSERT_COLUMNS)}) {select_sql}", params)
-        return cursor.rowcount
+    return [
+        f"{_float(f'{a}.overall_sum')} / {n}",
+        mean("management"),
+        mean("service"),
+        mean("quality"),
+        f"{_float(f'{a}.bad_n')} / {n}",
+        # p = 0 has lower bound 0 exactly; the formula would leave rounding noise there.
+        f"CASE WHEN {a}.grade_4 + {a}.grade_5 = 0 THEN 0.0 ELSE {wilson} END",
+        f"100.0 * {_float(f'{a}.grade_5 - {a}.grade_1 - {a}.grade_2')} / {n}",
+    ]
 
 
 def _execute(sql: str, params: list | None = None) -> int:
@@ -156,9 +141,60 @@ def _now_param():
 
 # --- the pipeline ----------------------------------------------------------------------------------
 
+STAGE = "score_stage"
+CELL_COLUMNS = ["brand_id", "organization_id", "parent_organization_id", "domain", "kind", "period", "rater_group"]
+STAGE_COLUMNS = CELL_COLUMNS + COUNT_COLUMNS
+# Each coarser period is the sum of the next finer one: quarters of months, years of quarters, all of years.
+ROLLUPS = [
+    (BrandScore.Kind.QUARTER, BrandScore.Kind.MONTH),
+    (BrandScore.Kind.YEAR, BrandScore.Kind.QUARTER),
+    (BrandScore.Kind.ALL, BrandScore.Kind.YEAR),
+]
 
-def _build_group_months(*, dirty: bool) -> int:
-    """Step 1: month cells per rater group from the counted ratings (only dirty cells if `dirty`)."""
+
+def _key_from_month(kind: str, month: str) -> str:
+    """SQL for the key of the `kind` period that contains the month key `month`."""
+    return {
+        BrandScore.Kind.MONTH: month,
+        BrandScore.Kind.QUARTER: _quarter_of(month),
+        BrandScore.Kind.YEAR: _year_of(month),
+        BrandScore.Kind.ALL: "'all'",
+    }[kind]
+
+
+def _key_from_finer(kind: str, period: str) -> str:
+    """SQL for the key of the `kind` period that contains the next finer period `period`."""
+    return {
+        BrandScore.Kind.QUARTER: _quarter_of(period),
+        BrandScore.Kind.YEAR: f"substr({period}, 1, 4)",
+        BrandScore.Kind.ALL: "'all'",
+    }[kind]
+
+
+def _dirty_cell(kind: str, alias: str) -> str:
+    """SQL: the `kind` cell in row `alias` is fed by a dirty month, so it is being rebuilt."""
+    match = "" if kind == BrandScore.Kind.ALL else f" AND {_key_from_month(kind, 'd.month')} = {alias}.period"
+    return f"EXISTS (SELECT 1 FROM {DIRTY} d WHERE d.brand_id = {alias}.brand_id{match})"
+
+
+def _create_stage() -> None:
+    """A temporary table (no indexes, no WAL) where the cells are built before one final write."""
+    _execute(f"DROP TABLE IF EXISTS {STAGE}")
+    counts = ", ".join(f"{column} integer NOT NULL" for column in COUNT_COLUMNS)
+    suffix = " ON COMMIT DROP" if _is_postgresql() else ""
+    _execute(
+        f"CREATE TEMPORARY TABLE {STAGE} (brand_id bigint NOT NULL, organization_id bigint NOT NULL, "
+        f"parent_organization_id bigint, domain varchar(20) NOT NULL, kind varchar(7) NOT NULL, "
+        f"period varchar(7) NOT NULL, rater_group varchar(10) NOT NULL, {counts}){suffix}"
+    )
+
+
+def _stage(select_sql: str, params: list | None = None) -> int:
+    return _execute(f"INSERT INTO {STAGE} ({', '.join(STAGE_COLUMNS)}) {select_sql}", params)
+
+
+def _stage_group_months(*, dirty: bool) -> int:
+    """Month cells per rater group from the counted ratings (only the dirty months if `dirty`)."""
     month = _month_key("e.rated_on")
     join = (
         f"JOIN {DIRTY} d ON d.brand_id = e.brand_id AND e.rated_on >= d.month_start AND e.rated_on < d.month_end"
@@ -170,9 +206,9 @@ def _build_group_months(*, dirty: bool) -> int:
         f"COUNT(e.{d}) AS {d}_n, COALESCE(SUM(e.{d}), 0) AS {d}_sum" for d in ("management", "service", "quality")
     )
     counts = ", ".join(f"a.{c}" for c in COUNT_COLUMNS)
-    select = f"""
-        SELECT a.brand_id, b.organization_id, p.id, o.domain, 'month', a.period, a.rater_group, {counts},
-               {_derived("a")}, %s
+    return _stage(
+        f"""
+        SELECT a.brand_id, b.organization_id, p.id, o.domain, 'month', a.period, a.rater_group, {counts}
         FROM (
             SELECT e.brand_id AS brand_id, {month} AS period, e.rater_group AS rater_group, COUNT(*) AS n,
                    {grades}, SUM(e.overall) AS overall_sum, {dimensions},
@@ -185,104 +221,117 @@ def _build_group_months(*, dirty: bool) -> int:
         JOIN organizations_organization o ON o.id = b.organization_id
         LEFT JOIN organizations_organization p
             ON length(o.path) > 4 AND p.path = substr(o.path, 1, length(o.path) - 4)
-    """
-    return _insert(select, [_now_param(), Evaluation.State.COUNTED])
-
-
-def _rollup(*, kind: str, dirty: bool) -> int:
-    """Steps 2 and 3: cells summed from month cells (all-raters months, or quarter/year/all-time)."""
-    if kind == BrandScore.Kind.MONTH:
-        target, group, source_filter = "m.period", "''", "AND m.rater_group <> ''"
-        dirty_match = "d.month = m.period"
-    else:
-        key = TARGET_KEYS[kind]
-        target, group, source_filter = key("m.period"), "m.rater_group", ""
-        dirty_match = f"{key('d.month')} = {key('m.period')}"
-    dirty_filter = (
-        f"AND EXISTS (SELECT 1 FROM {DIRTY} d WHERE d.brand_id = m.brand_id AND {dirty_match})" if dirty else ""
+        """,
+        [Evaluation.State.COUNTED],
     )
-    # PostgreSQL refuses a constant ('all') in GROUP BY; month rows of one brand all share it anyway.
-    group_by = ["m.brand_id"] + ([] if kind == BrandScore.Kind.ALL else [target])
-    group_by += ["m.rater_group"] if group != "''" else []
-    sums = ", ".join(f"SUM(m.{c}) AS {c}" for c in COUNT_COLUMNS)
-    counts = ", ".join(f"a.{c}" for c in COUNT_COLUMNS)
-    select = f"""
-        SELECT a.brand_id, a.organization_id, a.parent_organization_id, a.domain, %s, a.period, a.rater_group,
-               {counts}, {_derived("a")}, %s
-        FROM (
-            SELECT m.brand_id AS brand_id, MAX(m.organization_id) AS organization_id,
-                   MAX(m.parent_organization_id) AS parent_organization_id, MAX(m.domain) AS domain,
-                   {target} AS period, {group} AS rater_group, {sums}
-            FROM {SCORE} m
-            WHERE m.kind = 'month' {source_filter} {dirty_filter}
-            GROUP BY {", ".join(group_by)}
-        ) a
-    """
-    return _insert(select, [kind, _now_param()])
 
 
-def _delete_dirty_cells() -> int:
-    """Remove the cells the dirty months feed, so they are rebuilt (a cell with no counted rating left vanishes)."""
-    deleted = _execute(
-        f"DELETE FROM {SCORE} WHERE kind = 'month' AND EXISTS "
-        f"(SELECT 1 FROM {DIRTY} d WHERE d.brand_id = {SCORE}.brand_id AND d.month = {SCORE}.period)"
+def _sum_into_stage(*, source: str, kind: str, target: str, group: str, group_by: list[str]) -> int:
+    sums = ", ".join(f"SUM(m.{c})" for c in COUNT_COLUMNS)
+    return _stage(
+        f"""
+        SELECT m.brand_id, MAX(m.organization_id), MAX(m.parent_organization_id), MAX(m.domain), %s,
+               {target}, {group}, {sums}
+        FROM ({source}) m
+        GROUP BY {", ".join(group_by)}
+        """,
+        [kind],
     )
-    for kind, key in TARGET_KEYS.items():
-        match = "" if kind == BrandScore.Kind.ALL else f"AND {key('d.month')} = {SCORE}.period"
-        deleted += _execute(
-            f"DELETE FROM {SCORE} WHERE kind = %s AND EXISTS "
-            f"(SELECT 1 FROM {DIRTY} d WHERE d.brand_id = {SCORE}.brand_id {match})",
-            [kind],
+
+
+def _stage_all_raters_months() -> int:
+    """All-raters month cells: the sum of the rater-group month cells just staged."""
+    source = f"SELECT * FROM {STAGE} WHERE kind = 'month' AND rater_group <> ''"
+    return _sum_into_stage(
+        source=source, kind=BrandScore.Kind.MONTH, target="m.period", group="''", group_by=["m.brand_id", "m.period"]
+    )
+
+
+def _stage_rollup(*, kind: str, finer: str, dirty: bool) -> int:
+    """Cells of `kind` summed from the `finer` cells; when `dirty`, only the cells a dirty month feeds.
+
+    A dirty cell's finer cells are the rebuilt ones (staged) plus the unchanged ones still in the table.
+    """
+    columns = ", ".join(STAGE_COLUMNS)
+    source = f"SELECT {columns} FROM {STAGE} WHERE kind = '{finer}'"
+    if dirty:
+        wanted = f"{_key_from_month(kind, 'd.month')} = {_key_from_finer(kind, 'x.period')}"
+        source += (
+            f" UNION ALL SELECT {columns} FROM {SCORE} x WHERE x.kind = '{finer}' AND NOT {_dirty_cell(finer, 'x')}"
+            f" AND EXISTS (SELECT 1 FROM {DIRTY} d WHERE d.brand_id = x.brand_id AND {wanted})"
         )
-    return deleted
+    target = _key_from_finer(kind, "m.period")
+    # PostgreSQL refuses a constant ('all') in GROUP BY.
+    group_by = ["m.brand_id", "m.rater_group"] + ([] if kind == BrandScore.Kind.ALL else [target])
+    return _sum_into_stage(source=source, kind=kind, target=target, group="m.rater_group", group_by=group_by)
 
 
-def _rerank(periods: list[str] | None) -> int:
-    """Step 4: Bayesian score and ranks for whole periods, one UPDATE (all periods when `periods` is None)."""
-    where, params = "", []
-    if periods is not None:
-        where = f"WHERE x.period IN ({', '.join(['%s'] * len(periods))})"
-        params = list(periods)
+def _stage_unchanged(periods: list[str]) -> int:
+    """Copy the cells of the affected periods that no dirty month feeds: a period is ranked as a whole."""
+    rebuilt = " UNION ".join(
+        f"SELECT d.brand_id AS brand_id, {_key_from_month(kind, 'd.month')} AS period FROM {DIRTY} d"
+        for kind in BrandScore.Kind.values
+    )
+    placeholders = ", ".join(["%s"] * len(periods))
+    return _stage(
+        f"SELECT {', '.join(f'x.{c}' for c in STAGE_COLUMNS)} FROM {SCORE} x "
+        f"LEFT JOIN ({rebuilt}) r ON r.brand_id = x.brand_id AND r.period = x.period "
+        f"WHERE x.period IN ({placeholders}) AND r.brand_id IS NULL",
+        list(periods),
+    )
+
+
+def _write_from_stage(periods: list[str] | None) -> int:
+    """Replace the staged periods in `BrandScore`: per-row statistics, Bayesian score and ranks in one INSERT.
+
+    The period mean C (per rater group) comes from the staged cells, which are complete for each period.
+    """
+    if periods is None:
+        _execute(f"DELETE FROM {SCORE}")
+    else:
+        _execute(f"DELETE FROM {SCORE} WHERE period IN ({', '.join(['%s'] * len(periods))})", list(periods))
     m = float(settings.SCORE_PRIOR_WEIGHT)
     # Only public brands take a place; a revoked brand keeps its counts but drops out of the ranking.
     public = ", ".join(f"'{status}'" for status in Brand.PUBLIC_STATUSES)
     order = "ORDER BY s.score DESC, s.wilson DESC, s.n DESC, s.code ASC"
-    base_partition = "s.period, s.rater_group, s.eligible"
 
     def rank(extra: str = "") -> str:
-        return f"CASE WHEN s.eligible = 1 THEN ROW_NUMBER() OVER (PARTITION BY {base_partition}{extra} {order}) END"
+        partition = f"s.period, s.rater_group, s.eligible{extra}"
+        return f"CASE WHEN s.eligible = 1 THEN ROW_NUMBER() OVER (PARTITION BY {partition} {order}) END"
 
+    derived = ", ".join(
+        f"{expression} AS {name}" for expression, name in zip(_derived("x"), DERIVED_COLUMNS, strict=True)
+    )
+    columns = INSERT_COLUMNS + ["score", '"rank"', "rank_domain", "rank_parent"]
     sql = f"""
+        INSERT INTO {SCORE} ({", ".join(columns)})
         WITH c AS (
-            SELECT x.period AS period, x.rater_group AS rater_group,
-                   {_float("SUM(x.overall_sum)")} / SUM(x.n) AS mean
-            FROM {SCORE} x {where}
-            GROUP BY x.period, x.rater_group
+            SELECT period, rater_group, {_float("SUM(overall_sum)")} / SUM(n) AS mean
+            FROM {STAGE} GROUP BY period, rater_group
+        ), d AS (
+            SELECT x.*, {derived}
+            FROM {STAGE} x
         ), s AS (
-            SELECT x.id AS id, x.period AS period, x.rater_group AS rater_group, x.domain AS domain,
-                   x.parent_organization_id AS parent_id, x.wilson AS wilson, x.n AS n, b.code AS code,
-                   (x.overall_sum + {_float("%s")} * c.mean) / (x.n + {_float("%s")}) AS score,
-                   CASE WHEN x.n >= %s AND b.status IN ({public}) THEN 1 ELSE 0 END AS eligible
-            FROM {SCORE} x
-            JOIN c ON c.period = x.period AND c.rater_group = x.rater_group
-            JOIN brands_brand b ON b.id = x.brand_id
-            {where}
-        ), r AS (
-            SELECT s.id AS id, s.score AS score, {rank()} AS rank_all,
-                   {rank(", s.domain")} AS rank_domain, {rank(", s.parent_id")} AS rank_parent
-            FROM s
+            SELECT d.*, b.code AS code,
+                   (d.overall_sum + {_float("%s")} * c.mean) / (d.n + {_float("%s")}) AS score,
+                   CASE WHEN d.n >= %s AND b.status IN ({public}) THEN 1 ELSE 0 END AS eligible
+            FROM d
+            JOIN c ON c.period = d.period AND c.rater_group = d.rater_group
+            JOIN brands_brand b ON b.id = d.brand_id
         )
-        UPDATE {SCORE} SET score = r.score, "rank" = r.rank_all, rank_domain = r.rank_domain,
-                           rank_parent = r.rank_parent
-        FROM r WHERE {SCORE}.id = r.id
+        SELECT {", ".join(f"s.{c}" for c in STAGE_COLUMNS + DERIVED_COLUMNS)}, %s, s.score,
+               {rank()}, {rank(", s.domain")}, {rank(", s.parent_organization_id")}
+        FROM s
     """
-    return _execute(sql, params + [m, m, int(settings.SCORE_MIN_RATINGS)] + params)
+    return _execute(sql, [m, m, int(settings.SCORE_MIN_RATINGS), _now_param()])
 
 
 def _lock() -> None:
     """Serialize scoring jobs: a second job waits for the first to commit, then sees its result."""
     if _is_postgresql():
         _execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+        # The window sorts of a full rerank spill to disk at the default 4 MB.
+        _execute("SET LOCAL work_mem = '64MB'")
     # SQLite: the settings open every transaction with BEGIN IMMEDIATE, which takes the database
     # write lock for the whole job; a second job waits for it (up to the connection timeout).
 
@@ -343,12 +392,14 @@ def scores_fold_incremental() -> dict[str, int]:
     dirty = _mark_dirty(mark)
     result = {"dirty_months": dirty, "cells": 0, "periods": 0}
     if dirty:
-        _delete_dirty_cells()
-        cells = _build_group_months(dirty=True)
-        for kind in BrandScore.Kind.values:
-            cells += _rollup(kind=kind, dirty=True)
+        _create_stage()
+        cells = _stage_group_months(dirty=True) + _stage_all_raters_months()
+        for kind, finer in ROLLUPS:
+            cells += _stage_rollup(kind=kind, finer=finer, dirty=True)
         periods = _dirty_periods()
-        _rerank(periods)
+        _stage_unchanged(periods)
+        _write_from_stage(periods)
+        _execute(f"DROP TABLE {STAGE}")
         _execute(f"DELETE FROM {DIRTY}")
         result.update(cells=cells, periods=len(periods))
     _advance(mark, last_rating, last_change)
@@ -360,11 +411,12 @@ def scores_recompute_full() -> dict[str, int]:
     """Rebuild every period of `BrandScore` from the ratings table, in one transaction."""
     _lock()
     mark, last_rating, last_change = _watermark()
-    _execute(f"DELETE FROM {SCORE}")
-    cells = _build_group_months(dirty=False)
-    for kind in BrandScore.Kind.values:
-        cells += _rollup(kind=kind, dirty=False)
-    _rerank(None)
+    _create_stage()
+    cells = _stage_group_months(dirty=False) + _stage_all_raters_months()
+    for kind, finer in ROLLUPS:
+        cells += _stage_rollup(kind=kind, finer=finer, dirty=False)
+    _write_from_stage(None)
+    _execute(f"DROP TABLE {STAGE}")
     _advance(mark, last_rating, last_change)
     periods = BrandScore.objects.values("period").distinct().count()
     return {"cells": cells, "periods": periods}

@@ -181,18 +181,30 @@ def test_incremental_in_any_batches_equals_full_recompute(tree, settings, operat
 # --- failure, concurrency, debounce, command --------------------------------------------------------------
 
 
+def fail_at_the_final_write():
+    """Let the job stage everything and delete the rows it replaces, then fail on the INSERT of the new ones."""
+    real = scoring._execute
+
+    def execute(sql, params=None):
+        if sql.lstrip().startswith(f"INSERT INTO {scoring.SCORE} "):
+            raise RuntimeError("injected")
+        return real(sql, params)
+
+    return mock.patch.object(scoring, "_execute", side_effect=execute)
+
+
 @pytest.mark.django_db
 def test_a_job_failing_halfway_leaves_the_previous_rankings_and_the_next_run_is_right(example, settings):
     settings.SCORE_OVERLAP_SECONDS = 0
     scoring.scores_recompute_full()
     before, mark = table(), ScoreWatermark.objects.values_list("last_evaluation_id", "last_state_change_id").get()
     rate(example["F"], [5, 5, 5, 5])  # F now has 6 ratings and should be ranked
-    with mock.patch.object(scoring, "_rerank", side_effect=RuntimeError("injected")), pytest.raises(RuntimeError):
+    with fail_at_the_final_write(), pytest.raises(RuntimeError):
         scoring.scores_fold_incremental()
     assert table() == before
     assert ScoreWatermark.objects.values_list("last_evaluation_id", "last_state_change_id").get() == mark
     assert ScoreDirtyMonth.objects.count() == 0
-    with mock.patch.object(scoring, "_rerank", side_effect=RuntimeError("injected")), pytest.raises(RuntimeError):
+    with fail_at_the_final_write(), pytest.raises(RuntimeError):
         scoring.scores_recompute_full()
     assert table() == before
     scoring.scores_fold_incremental()
