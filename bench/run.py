@@ -96,7 +96,7 @@ def load_tree_and_brands(brand_count: int) -> list[tuple[int, int]]:
     from brands.models import Brand
     from organizations.models import Organization
 
-    city = Organization.add_root(name="市委", level="city", domain="organ")
+    city = Organization.objects.add_root(dict(name="市委", level="city", domain="organ"))
     districts, committees = [], []
     for d in range(10):
         districts.append(
