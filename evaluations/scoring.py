@@ -1,18 +1,22 @@
 """Scores and rankings: ratings folded into `BrandScore`, in the database, incrementally or in full.
 
-One pipeline serves both jobs, so they give identical tables by construction:
+One pipeline serves both jobs, so they give identical tables by construction. Cells are built in a
+temporary table (no indexes, no WAL), then each affected period is written once:
 
 1. month cells per rater group are aggregated from the ratings table (only counted ratings);
 2. month cells for all raters (`rater_group` "") are the sum of the group cells;
-3. quarter, year and all-time cells are sums of month cells;
-4. the Bayesian score and the three ranks are refreshed for every affected period with one UPDATE
-   (the period mean C moves with every rating, so a whole period is re-scored, never one brand).
+3. quarters are sums of months, years of quarters, all time of years;
+4. each affected period is deleted and inserted again with its per-row statistics, Bayesian score
+   and three ranks (window functions) in one INSERT. The period mean C moves with every rating, so
+   a whole period is re-scored, never one brand.
 
 The full job runs the pipeline over everything. The incremental job first collects the dirty
 (brand, month) cells — ratings past the evaluation watermark, ratings created in the last
 ``SCORE_OVERLAP_SECONDS`` (an id that committed late is never missed), and ratings whose state
-changed past the state-change watermark — and runs the same steps restricted to those cells.
-Rebuilding a cell from the ratings table, rather than adding deltas, makes every run idempotent.
+changed past the state-change watermark — rebuilds only those cells and the coarser cells they feed
+(the unchanged finer cells come from the table), and copies the untouched cells of the affected
+periods so they are ranked as a whole. Rebuilding a cell from the ratings table, rather than adding
+deltas, makes every run idempotent.
 
 Each job is one transaction, serialized by a PostgreSQL advisory lock (on SQLite the IMMEDIATE
 transaction already holds the database write lock): readers see the previous ranking until the
