@@ -283,3 +283,26 @@ def test_the_command_runs_the_incremental_job_and_with_full_the_full_one(example
     call_command("aggregate_scores", "--full")
     assert capsys.readouterr().out.startswith("full recompute: cells=")
     assert cell("B", "2026-11").rank == 1
+
+
+def test_beat_folds_every_30_seconds_and_recomputes_nightly(settings):
+    from celery.schedules import crontab
+
+    from config.celery import app
+
+    assert settings.CELERY_BEAT_SCHEDULE["scores-fold"] == {"task": "evaluations.scores_fold", "schedule": 30.0}
+    nightly = settings.CELERY_BEAT_SCHEDULE["scores-recompute-nightly"]
+    assert (nightly["task"], nightly["schedule"]) == ("evaluations.scores_recompute", crontab(hour=3, minute=30))
+    assert {"evaluations.scores_fold", "evaluations.scores_recompute"} <= set(app.tasks)
+
+
+@pytest.mark.django_db
+def test_the_full_task_rebuilds_and_the_fold_task_clears_the_debounce_key(example):
+    from django.core.cache import cache
+
+    from evaluations.tasks import scores_fold, scores_recompute
+
+    assert scores_recompute.delay().get()["cells"] == BrandScore.objects.count()
+    cache.set(scoring.REFRESH_PENDING_KEY, 1)
+    assert scores_fold.delay().get()["dirty_months"] == 8  # everything was created within the overlap window
+    assert cache.get(scoring.REFRESH_PENDING_KEY) is None
