@@ -18,6 +18,7 @@ setup: $(STAMP)
 run: setup
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py seed_demo
+	DEBUG=true $(BIN)/python manage.py aggregate_scores --full
 	@echo "Open http://127.0.0.1:8000/  (Ctrl-C stops the server)"
 	DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
 
@@ -39,7 +40,7 @@ messages: setup
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 # Speed targets. Needs DATABASE_URL on PostgreSQL (REDIS_URL optional); starts and stops gunicorn on :8103.
-bench: bench-submit
+bench: bench-submit bench-scores
 
 bench-submit: setup
 	$(BIN)/python bench/submit.py $(BENCH_ARGS)
@@ -50,6 +51,11 @@ vendor-altcha:
 	cd $$(mktemp -d) && npm pack --silent altcha@$(ALTCHA_VERSION) && tar xzf altcha-$(ALTCHA_VERSION).tgz && \
 	  cp package/dist/altcha.umd.cjs $(CURDIR)/static/vendor/altcha/altcha.js && \
 	  cp package/LICENSE.txt $(CURDIR)/static/vendor/altcha/LICENSE.txt
+
+# Aggregation and rankings figures on PostgreSQL (database `bench`, created and dropped here); not a test.
+# 1M ratings by default; `make bench BENCH_ARGS=--10m` for 10M.
+bench-scores: setup
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .test-media .pytest_cache

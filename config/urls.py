@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("brands.urls")),
     path("api/v1/", include("evaluations.api")),
     path("", include("evaluations.urls")),
+    path("api/v1/", include("evaluations.api_rankings")),
+    path("rankings/", include("evaluations.views_rankings")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

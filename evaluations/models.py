@@ -274,3 +274,113 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id} · {self.kind} · {self.rectification_id}"
+
+
+# --- scores and rankings ---
+
+
+class BrandScore(models.Model):
+    """One brand's counted ratings in one period, for all raters (`rater_group` "") or one rater group.
+
+    Derived data: the aggregation jobs (evaluations.scoring) rebuild rows from the ratings table; nothing
+    else writes here. Counts and sums are kept so every score is cheap to derive; the Bayesian score and
+    the ranks depend on the whole period and are refreshed for the whole period after every fold.
+    """
+
+    class Kind(models.TextChoices):
+        MONTH = "month", _("Month")
+        QUARTER = "quarter", _("Quarter")
+        YEAR = "year", _("Year")
+        ALL = "all", _("All time")
+
+    # Derived rows, rebuilt wholesale by the jobs: no database constraints on the keys (their per-row
+    # checks would dominate the bulk inserts); ratings are never deleted, so brands are never deleted under them.
+    brand = models.ForeignKey(
+        Brand, on_delete=models.DO_NOTHING, db_constraint=False, related_name="scores", verbose_name=_("brand")
+    )
+    # Denormalized at aggregation time so rankings filter and partition without joins.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("organization")
+    )
+    parent_organization = models.ForeignKey(
+        Organization,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("parent"),
+    )
+    domain = models.CharField(_("domain"), max_length=20)
+    kind = models.CharField(_("period kind"), max_length=7, choices=Kind.choices)
+    # "2026-11", "2026-Q4", "2026" or "all".
+    period = models.CharField(_("period"), max_length=7)
+    # "" means every rater group together.
+    rater_group = models.CharField(_("rater group"), max_length=10, blank=True)
+
+    n = models.PositiveIntegerField(_("counted ratings"))
+    grade_1 = models.PositiveIntegerField(default=0)
+    grade_2 = models.PositiveIntegerField(default=0)
+    grade_3 = models.PositiveIntegerField(default=0)
+    grade_4 = models.PositiveIntegerField(default=0)
+    grade_5 = models.PositiveIntegerField(default=0)
+    overall_sum = models.PositiveIntegerField(default=0)
+    management_n = models.PositiveIntegerField(default=0)
+    management_sum = models.PositiveIntegerField(default=0)
+    service_n = models.PositiveIntegerField(default=0)
+    service_sum = models.PositiveIntegerField(default=0)
+    quality_n = models.PositiveIntegerField(default=0)
+    quality_sum = models.PositiveIntegerField(default=0)
+    bad_n = models.PositiveIntegerField(_("bad reviews"), default=0)
+
+    overall_mean = models.FloatField(_("mean"))
+    management_mean = models.FloatField(null=True)
+    service_mean = models.FloatField(null=True)
+    quality_mean = models.FloatField(null=True)
+    bad_rate = models.FloatField(_("bad-review rate"))
+    wilson = models.FloatField(_("Wilson lower bound"))
+    net_score = models.FloatField(_("net score"))
+    score = models.FloatField(_("score"), null=True)
+    rank = models.PositiveIntegerField(_("rank"), null=True)
+    rank_domain = models.PositiveIntegerField(_("rank in domain"), null=True)
+    rank_parent = models.PositiveIntegerField(_("rank in parent"), null=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("brand score")
+        verbose_name_plural = _("brand scores")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "rater_group", "brand"], name="brandscore_unique_cell"),
+        ]
+        indexes = [
+            models.Index(fields=["period", "rater_group", "rank"], name="brandscore_ranking"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} · {self.period} · {self.rater_group or '*'} · {self.n}"
+
+
+class ScoreWatermark(models.Model):
+    """The single bookkeeping row of incremental scoring: the last evaluation and state change folded in."""
+
+    last_evaluation_id = models.BigIntegerField(default=0)
+    last_state_change_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"evaluation {self.last_evaluation_id} · state change {self.last_state_change_id}"
+
+
+class ScoreDirtyMonth(models.Model):
+    """(brand, month) cells being refolded; filled and emptied inside one scoring transaction."""
+
+    brand_id = models.BigIntegerField()
+    month = models.CharField(max_length=7)
+    month_start = models.DateField()
+    month_end = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand_id", "month"], name="scoredirtymonth_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} · {self.month}"

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from brands.models import Brand
 from config.errors import ApplicationError
-from evaluations import integrity
+from evaluations import integrity, scoring
 from evaluations.models import (
     BAD_GRADES,
     CommentStatus,
@@ -66,6 +66,7 @@ def evaluation_change_state(*, evaluation: Evaluation, to_state: str, reason: st
         reason=reason,
         actor=actor,
     )
+    transaction.on_commit(scoring.request_refresh)
     return locked
 
 
@@ -229,6 +230,8 @@ def _insert(*, fields: dict, state: str, reason: str) -> SubmitResult:
     else:
         inserted = _insert_unless_counted_exists(evaluation)
     if inserted:
+        # Only counted ratings move scores; one debounced fold follows a burst of them.
+        transaction.on_commit(scoring.request_refresh)
         return SubmitResult(evaluation=evaluation, already_rated=False)
     # This device already has a counted rating of the brand today: keep this one, not counted.
     repeat = Evaluation.objects.create(

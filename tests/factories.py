@@ -52,15 +52,43 @@ class BrandFactory(factory.django.DjangoModelFactory):
 
 # --- evaluations (issue 4) -----------------------------------------------------------
 
+
 _brand_counter = iter(range(1, 1_000_000))
 
 
-def make_brand(organization: Organization, *, status: str = "cultivating", **fields):
+def make_brand(organization: Organization, code: str | None = None, *, status: str = "cultivating", **fields):
     """A brand of the organization; public (cultivating) unless told otherwise."""
     from brands.models import Brand
 
     n = next(_brand_counter)
-    fields.setdefault("code", f"t{n:05d}")
-    fields.setdefault("name", f"测试品牌{n}")
+    fields.setdefault("name", f"品牌{code}" if code else f"测试品牌{n}")
     fields.setdefault("slogan", "为民服务")
-    return Brand.objects.create(organization=organization, status=status, **fields)
+    return Brand.objects.create(organization=organization, code=code or f"t{n:05d}", status=status, **fields)
+
+
+# --- scores and rankings ---
+
+_evaluation_sequence = iter(range(1, 10**9))
+
+
+def make_evaluation(brand, overall: int, *, save: bool = True, **fields):
+    """One rating of `brand`, created directly (the submission service lives in evaluations.services)."""
+    import datetime
+
+    from evaluations.models import Evaluation
+
+    number = next(_evaluation_sequence)
+    fields.setdefault("rated_on", datetime.date(2026, 11, 10))
+    fields.setdefault("rater_group", Evaluation.RaterGroup.MASSES)
+    evaluation = Evaluation(
+        brand=brand,
+        organization_id=brand.organization_id,
+        overall=overall,
+        receipt=f"R{number:012d}",
+        device_hash=f"device{number}",
+        ip_hash=f"ip{number}",
+        **fields,
+    )
+    if save:
+        evaluation.save()
+    return evaluation

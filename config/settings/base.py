@@ -9,6 +9,7 @@ tasks executed eagerly and a local-memory cache.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -248,3 +249,22 @@ CELERY_BEAT_SCHEDULE.update(
 )
 # One name for the 5-grade scale in the API schema (overall, management, service, quality).
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["GradeEnum"] = "evaluations.models.Grade.choices"
+
+# --- Scores and rankings (evaluations.scoring) ------------------------------
+# Bayesian prior weight m: a brand's score is (v·R + m·C)/(v + m).
+SCORE_PRIOR_WEIGHT = env.int("SCORE_PRIOR_WEIGHT", default=20)
+# Below this many counted ratings a brand is listed as "not enough ratings", unranked.
+SCORE_MIN_RATINGS = env.int("SCORE_MIN_RATINGS", default=5)
+# The incremental fold re-reads ratings created this recently, so an id that commits late is not missed.
+SCORE_OVERLAP_SECONDS = env.int("SCORE_OVERLAP_SECONDS", default=60)
+# A submission asks for a fold this many seconds later; requests in between share that one job.
+SCORE_REFRESH_DELAY_SECONDS = env.int("SCORE_REFRESH_DELAY_SECONDS", default=3)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "scores-fold": {"task": "evaluations.scores_fold", "schedule": 30.0},
+        "scores-recompute-nightly": {
+            "task": "evaluations.scores_recompute",
+            "schedule": crontab(hour=3, minute=30),
+        },
+    }
+)

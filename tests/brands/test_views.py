@@ -400,11 +400,11 @@ def test_query_counts_directory_and_cases(client, tree, secretary):
     assert counts_1 == counts_20
 
 
-# Constant in the number of rows; the eighth query reads the published comments.
+# Constant in the number of rows; the last two read the published comments and the score summary.
 @pytest.mark.parametrize("n", [1, 20])
 def test_query_count_brand_page(client, tree, secretary, n, django_assert_num_queries):
     brand = make_rich_brand(tree, n, secretary)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert client.get(f"/b/{brand.code}/").status_code == 200
 
 

@@ -1,0 +1,38 @@
+"""The ranking filters (period, domain, parent, rater group), validated once for the page, the CSV and the API."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import ApplicationError
+from evaluations.models import Evaluation
+from evaluations.rankings import period_kind
+from organizations.models import Organization
+
+
+class RankingFilterForm(forms.Form):
+    period = forms.CharField(label=_("Period"), required=False)
+    domain = forms.ChoiceField(
+        label=_("Domain"), required=False, choices=[("", _("All domains"))] + Organization.Domain.choices
+    )
+    parent = forms.IntegerField(label=_("Parent organization"), required=False, min_value=1)
+    group = forms.ChoiceField(
+        label=_("Rater group"), required=False, choices=[("", _("All raters"))] + Evaluation.RaterGroup.choices
+    )
+
+    def clean_period(self) -> str:
+        period = self.cleaned_data["period"] or "all"
+        try:
+            period_kind(period)
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message) from None
+        return period
+
+    def filters(self) -> dict:
+        """Keyword arguments for `rankings.ranking_rows` (call after is_valid())."""
+        data = self.cleaned_data
+        return {
+            "period": data["period"],
+            "domain": data["domain"],
+            "parent": data["parent"],
+            "rater_group": data["group"],
+        }

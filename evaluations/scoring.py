@@ -1,0 +1,463 @@
+"""Scores and rankings: ratings folded into `BrandScore`, in the database, incrementally or in full.
+
+One pipeline serves both jobs, so they give identical tables by construction. Cells are built in a
+temporary table (no indexes, no WAL), then each affected period is written once:
+
+1. month cells per rater group are aggregated from the ratings table (only counted ratings);
+2. month cells for all raters (`rater_group` "") are the sum of the group cells;
+3. quarters are sums of months, years of quarters, all time of years;
+4. each affected period is deleted and inserted again with its per-row statistics, Bayesian score
+   and three ranks (window functions) in one INSERT. The period mean C moves with every rating, so
+   a whole period is re-scored, never one brand.
+
+The full job runs the pipeline over everything. The incremental job first collects the dirty
+(brand, month) cells — ratings past the evaluation watermark, ratings created in the last
+``SCORE_OVERLAP_SECONDS`` (an id that committed late is never missed), and ratings whose state
+changed past the state-change watermark — rebuilds only those cells and the coarser cells they feed
+(the unchanged finer cells come from the table), and copies the untouched cells of the affected
+periods so they are ranked as a whole. Rebuilding a cell from the ratings table, rather than adding
+deltas, makes every run idempotent.
+
+Each job is one transaction, serialized by a PostgreSQL advisory lock (on SQLite the IMMEDIATE
+transaction already holds the database write lock): readers see the previous ranking until the
+commit and a failure rolls everything back. Submissions never touch a shared row; they only ask
+for a debounced refresh (`request_refresh`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from brands.models import Brand
+from evaluations.models import BrandScore, Evaluation, EvaluationStateChange, ScoreWatermark
+
+# Any constant shared by every process; it names "the scoring job" among advisory locks.
+ADVISORY_LOCK_KEY = 5_021_126
+REFRESH_PENDING_KEY = "scores:refresh-pending"
+Z = 1.96
+
+SCORE = "evaluations_brandscore"
+DIRTY = "evaluations_scoredirtymonth"
+RATINGS = "evaluations_evaluation"
+STATE_CHANGES = "evaluations_evaluationstatechange"
+
+COUNT_COLUMNS = [
+    "n",
+    "grade_1",
+    "grade_2",
+    "grade_3",
+    "grade_4",
+    "grade_5",
+    "overall_sum",
+    "management_n",
+    "management_sum",
+    "service_n",
+    "service_sum",
+    "quality_n",
+    "quality_sum",
+    "bad_n",
+]
+DERIVED_COLUMNS = ["overall_mean", "management_mean", "service_mean", "quality_mean", "bad_rate", "wilson", "net_score"]
+INSERT_COLUMNS = [
+    "brand_id",
+    "organization_id",
+    "parent_organization_id",
+    "domain",
+    "kind",
+    "period",
+    "rater_group",
+    *COUNT_COLUMNS,
+    *DERIVED_COLUMNS,
+    "computed_at",
+]
+
+
+# --- SQL building blocks ---------------------------------------------------------------------------
+
+
+def _is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _bytes(expression: str) -> str:
+    """Compare text byte-wise: as SQLite does, and on PostgreSQL much faster to sort than a locale."""
+    return f'{expression} COLLATE "C"' if _is_postgresql() else expression
+
+
+def _float(expression: str) -> str:
+    return f"CAST({expression} AS DOUBLE PRECISION)"
+
+
+def _month_key(column: str) -> str:
+    if _is_postgresql():
+        return f"to_char({column}, 'YYYY-MM')"
+    return f"strftime('%%Y-%%m', {column})"
+
+
+def _month_bounds(column: str) -> tuple[str, str]:
+    if _is_postgresql():
+        start = f"date_trunc('month', {column})"
+        return f"CAST({start} AS date)", f"CAST({start} + interval '1 month' AS date)"
+    return f"date({column}, 'start of month')", f"date({column}, 'start of month', '+1 month')"
+
+
+def _quarter_of(month_key: str) -> str:
+    """'2026-11' → '2026-Q4', in SQL that both SQLite and PostgreSQL accept."""
+    return f"(substr({month_key}, 1, 4) || '-Q' || CAST((CAST(substr({month_key}, 6, 2) AS integer) + 2) / 3 AS text))"
+
+
+def _year_of(month_key: str) -> str:
+    return f"substr({month_key}, 1, 4)"
+
+
+def _derived(a: str) -> list[str]:
+    """SQL for the per-row statistics (DERIVED_COLUMNS, in order), from the counts of the row aliased `a`."""
+    n = _float(f"{a}.n")
+    p = f"({_float(f'{a}.grade_4 + {a}.grade_5')} / {n})"
+    z2 = Z * Z
+    wilson = f"(({p} + {z2 / 2} / {n} - {Z} * sqrt({p} * (1 - {p}) / {n} + {z2 / 4} / ({n} * {n}))) / (1 + {z2} / {n}))"
+
+    def mean(dimension: str) -> str:
+        count = f"{a}.{dimension}_n"
+        return f"CASE WHEN {count} > 0 THEN {_float(f'{a}.{dimension}_sum')} / {count} END"
+
+    return [
+        f"{_float(f'{a}.overall_sum')} / {n}",
+        mean("management"),
+        mean("service"),
+        mean("quality"),
+        f"{_float(f'{a}.bad_n')} / {n}",
+        # p = 0 has lower bound 0 exactly; the formula would leave rounding noise there.
+        f"CASE WHEN {a}.grade_4 + {a}.grade_5 = 0 THEN 0.0 ELSE {wilson} END",
+        f"100.0 * {_float(f'{a}.grade_5 - {a}.grade_1 - {a}.grade_2')} / {n}",
+    ]
+
+
+def _execute(sql: str, params: list | None = None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.rowcount
+
+
+def _now_param():
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
+# --- the pipeline ----------------------------------------------------------------------------------
+
+STAGE = "score_stage"
+CELL_COLUMNS = ["brand_id", "organization_id", "parent_organization_id", "domain", "kind", "period", "rater_group"]
+STAGE_COLUMNS = CELL_COLUMNS + COUNT_COLUMNS
+# Each coarser period is the sum of the next finer one: quarters of months, years of quarters, all of years.
+ROLLUPS = [
+    (BrandScore.Kind.QUARTER, BrandScore.Kind.MONTH),
+    (BrandScore.Kind.YEAR, BrandScore.Kind.QUARTER),
+    (BrandScore.Kind.ALL, BrandScore.Kind.YEAR),
+]
+
+
+def _key_from_month(kind: str, month: str) -> str:
+    """SQL for the key of the `kind` period that contains the month key `month`."""
+    return {
+        BrandScore.Kind.MONTH: month,
+        BrandScore.Kind.QUARTER: _quarter_of(month),
+        BrandScore.Kind.YEAR: _year_of(month),
+        BrandScore.Kind.ALL: "'all'",
+    }[kind]
+
+
+def _key_from_finer(kind: str, period: str) -> str:
+    """SQL for the key of the `kind` period that contains the next finer period `period`."""
+    return {
+        BrandScore.Kind.QUARTER: _quarter_of(period),
+        BrandScore.Kind.YEAR: f"substr({period}, 1, 4)",
+        BrandScore.Kind.ALL: "'all'",
+    }[kind]
+
+
+def _dirty_cell(kind: str, alias: str) -> str:
+    """SQL: the `kind` cell in row `alias` is fed by a dirty month, so it is being rebuilt."""
+    match = "" if kind == BrandScore.Kind.ALL else f" AND {_key_from_month(kind, 'd.month')} = {alias}.period"
+    return f"EXISTS (SELECT 1 FROM {DIRTY} d WHERE d.brand_id = {alias}.brand_id{match})"
+
+
+def _create_stage() -> None:
+    """A temporary table (no indexes, no WAL) where the cells are built before one final write."""
+    _execute(f"DROP TABLE IF EXISTS {STAGE}")
+    counts = ", ".join(f"{column} integer NOT NULL" for column in COUNT_COLUMNS)
+    suffix = " ON COMMIT DROP" if _is_postgresql() else ""
+    cell_id = "cell_id bigserial PRIMARY KEY" if _is_postgresql() else "cell_id integer PRIMARY KEY"
+    _execute(
+        f"CREATE TEMPORARY TABLE {STAGE} ({cell_id}, brand_id bigint NOT NULL, organization_id bigint NOT NULL, "
+        f"parent_organization_id bigint, domain varchar(20) NOT NULL, kind varchar(7) NOT NULL, "
+        f"period varchar(7) NOT NULL, rater_group varchar(10) NOT NULL, {counts}){suffix}"
+    )
+
+
+def _stage(select_sql: str, params: list | None = None) -> int:
+    return _execute(f"INSERT INTO {STAGE} ({', '.join(STAGE_COLUMNS)}) {select_sql}", params)
+
+
+def _stage_group_months(*, dirty: bool) -> int:
+    """Month cells per rater group from the counted ratings (only the dirty months if `dirty`)."""
+    month = _month_key("e.rated_on")
+    join = (
+        f"JOIN {DIRTY} d ON d.brand_id = e.brand_id AND e.rated_on >= d.month_start AND e.rated_on < d.month_end"
+        if dirty
+        else ""
+    )
+    grades = ", ".join(f"SUM(CASE WHEN e.overall = {g} THEN 1 ELSE 0 END) AS grade_{g}" for g in range(1, 6))
+    dimensions = ", ".join(
+        f"COUNT(e.{d}) AS {d}_n, COALESCE(SUM(e.{d}), 0) AS {d}_sum" for d in ("management", "service", "quality")
+    )
+    counts = ", ".join(f"a.{c}" for c in COUNT_COLUMNS)
+    return _stage(
+        f"""
+        SELECT a.brand_id, b.organization_id, p.id, o.domain, 'month', a.period, a.rater_group, {counts}
+        FROM (
+            SELECT e.brand_id AS brand_id, {month} AS period, e.rater_group AS rater_group, COUNT(*) AS n,
+                   {grades}, SUM(e.overall) AS overall_sum, {dimensions},
+                   SUM(CASE WHEN e.overall <= 2 THEN 1 ELSE 0 END) AS bad_n
+            FROM {RATINGS} e {join}
+            WHERE e.state = %s
+            GROUP BY e.brand_id, {month}, e.rater_group
+        ) a
+        JOIN brands_brand b ON b.id = a.brand_id
+        JOIN organizations_organization o ON o.id = b.organization_id
+        LEFT JOIN organizations_organization p
+            ON length(o.path) > 4 AND p.path = substr(o.path, 1, length(o.path) - 4)
+        """,
+        [Evaluation.State.COUNTED],
+    )
+
+
+def _sum_into_stage(*, source: str, kind: str, target: str, group: str, group_by: list[str]) -> int:
+    sums = ", ".join(f"SUM(m.{c})" for c in COUNT_COLUMNS)
+    return _stage(
+        f"""
+        SELECT m.brand_id, MAX(m.organization_id), MAX(m.parent_organization_id), MAX(m.domain), %s,
+               {target}, {group}, {sums}
+        FROM ({source}) m
+        GROUP BY {", ".join(group_by)}
+        """,
+        [kind],
+    )
+
+
+def _stage_all_raters_months() -> int:
+    """All-raters month cells: the sum of the rater-group month cells just staged."""
+    source = f"SELECT * FROM {STAGE} WHERE kind = 'month' AND rater_group <> ''"
+    return _sum_into_stage(
+        source=source, kind=BrandScore.Kind.MONTH, target="m.period", group="''", group_by=["m.brand_id", "m.period"]
+    )
+
+
+def _stage_rollup(*, kind: str, finer: str, dirty: bool) -> int:
+    """Cells of `kind` summed from the `finer` cells; when `dirty`, only the cells a dirty month feeds.
+
+    A dirty cell's finer cells are the rebuilt ones (staged) plus the unchanged ones still in the table.
+    """
+    columns = ", ".join(STAGE_COLUMNS)
+    source = f"SELECT {columns} FROM {STAGE} WHERE kind = '{finer}'"
+    if dirty:
+        wanted = f"{_key_from_month(kind, 'd.month')} = {_key_from_finer(kind, 'x.period')}"
+        source += (
+            f" UNION ALL SELECT {columns} FROM {SCORE} x WHERE x.kind = '{finer}' AND NOT {_dirty_cell(finer, 'x')}"
+            f" AND EXISTS (SELECT 1 FROM {DIRTY} d WHERE d.brand_id = x.brand_id AND {wanted})"
+        )
+    target = _key_from_finer(kind, "m.period")
+    # PostgreSQL refuses a constant ('all') in GROUP BY.
+    group_by = ["m.brand_id", "m.rater_group"] + ([] if kind == BrandScore.Kind.ALL else [target])
+    return _sum_into_stage(source=source, kind=kind, target=target, group="m.rater_group", group_by=group_by)
+
+
+def _stage_unchanged(periods: list[str]) -> int:
+    """Copy the cells of the affected periods that no dirty month feeds: a period is ranked as a whole."""
+    rebuilt = " UNION ".join(
+        f"SELECT d.brand_id AS brand_id, {_key_from_month(kind, 'd.month')} AS period FROM {DIRTY} d"
+        for kind in BrandScore.Kind.values
+    )
+    placeholders = ", ".join(["%s"] * len(periods))
+    return _stage(
+        f"SELECT {', '.join(f'x.{c}' for c in STAGE_COLUMNS)} FROM {SCORE} x "
+        f"LEFT JOIN ({rebuilt}) r ON r.brand_id = x.brand_id AND r.period = x.period "
+        f"WHERE x.period IN ({placeholders}) AND r.brand_id IS NULL",
+        list(periods),
+    )
+
+
+def _write_from_stage(periods: list[str] | None) -> int:
+    """Replace the staged periods in `BrandScore`: per-row statistics, Bayesian score and ranks in one INSERT.
+
+    The period mean C (per rater group) comes from the staged cells, which are complete for each period.
+    """
+    if periods is None:
+        _execute(f"DELETE FROM {SCORE}")
+    else:
+        _execute(f"DELETE FROM {SCORE} WHERE period IN ({', '.join(['%s'] * len(periods))})", list(periods))
+    m = float(settings.SCORE_PRIOR_WEIGHT)
+    # Only public brands take a place; a revoked brand keeps its counts but drops out of the ranking.
+    public = ", ".join(f"'{status}'" for status in Brand.PUBLIC_STATUSES)
+    order = f"ORDER BY s.score DESC, s.wilson DESC, s.n DESC, {_bytes('s.code')} ASC"
+
+    def rank(extra: str = "") -> str:
+        partition = f"{_bytes('s.period')}, {_bytes('s.rater_group')}, s.eligible{extra}"
+        return f"CASE WHEN s.eligible = 1 THEN ROW_NUMBER() OVER (PARTITION BY {partition} {order}) END"
+
+    derived = _derived("x")
+    wilson = derived[DERIVED_COLUMNS.index("wilson")]
+    columns = INSERT_COLUMNS + ["score", '"rank"', "rank_domain", "rank_parent"]
+    # Ranks are computed over narrow rows (keys and sort columns only) and joined back: the three
+    # window sorts then move a fraction of the bytes.
+    sql = f"""
+        INSERT INTO {SCORE} ({", ".join(columns)})
+        WITH c AS (
+            SELECT period, rater_group, {_float("SUM(overall_sum)")} / SUM(n) AS mean
+            FROM {STAGE} GROUP BY period, rater_group
+        ), s AS (
+            SELECT x.cell_id, x.period, x.rater_group, x.domain, x.parent_organization_id, x.n, b.code,
+                   {wilson} AS wilson,
+                   (x.overall_sum + {_float("%s")} * c.mean) / (x.n + {_float("%s")}) AS score,
+                   CASE WHEN x.n >= %s AND b.status IN ({public}) THEN 1 ELSE 0 END AS eligible
+            FROM {STAGE} x
+            JOIN c ON c.period = x.period AND c.rater_group = x.rater_group
+            JOIN brands_brand b ON b.id = x.brand_id
+        ), r AS (
+            SELECT s.cell_id, s.score, {rank()} AS rank_all,
+                   {rank(", " + _bytes("s.domain"))} AS rank_domain, {rank(", s.parent_organization_id")} AS rank_parent
+            FROM s
+        )
+        SELECT {", ".join(f"x.{c}" for c in STAGE_COLUMNS)},
+               {", ".join(f"{sql} AS {name}" for sql, name in zip(derived, DERIVED_COLUMNS, strict=True))},
+               %s AS computed_at, r.score,
+               r.rank_all, r.rank_domain, r.rank_parent
+        FROM {STAGE} x
+        JOIN r ON r.cell_id = x.cell_id
+    """
+    return _execute(sql, [m, m, int(settings.SCORE_MIN_RATINGS), _now_param()])
+
+
+def _lock() -> None:
+    """Serialize scoring jobs: a second job waits for the first to commit, then sees its result."""
+    if _is_postgresql():
+        _execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+        # The window sorts of a full rerank spill to disk at the default 4 MB.
+        _execute("SET LOCAL work_mem = '256MB'")
+        # Compiling these one-off statements costs more than it saves.
+        _execute("SET LOCAL jit = off")
+    # SQLite: the settings open every transaction with BEGIN IMMEDIATE, which takes the database
+    # write lock for the whole job; a second job waits for it (up to the connection timeout).
+
+
+def _watermark() -> tuple[ScoreWatermark, int, int]:
+    mark, _created = ScoreWatermark.objects.select_for_update().get_or_create(pk=1)
+    last_rating = Evaluation.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    last_change = EvaluationStateChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    return mark, last_rating, last_change
+
+
+def _advance(mark: ScoreWatermark, last_rating: int, last_change: int) -> None:
+    mark.last_evaluation_id = max(mark.last_evaluation_id, last_rating)
+    mark.last_state_change_id = max(mark.last_state_change_id, last_change)
+    mark.updated_at = timezone.now()
+    mark.save()
+
+
+def _mark_dirty(mark: ScoreWatermark) -> int:
+    since = connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(seconds=settings.SCORE_OVERLAP_SECONDS))
+    start, end = _month_bounds("t.rated_on")
+    _execute(f"DELETE FROM {DIRTY}")
+    return _execute(
+        f"""
+        INSERT INTO {DIRTY} (brand_id, month, month_start, month_end)
+        SELECT DISTINCT t.brand_id, {_month_key("t.rated_on")}, {start}, {end}
+        FROM (
+            SELECT e.brand_id AS brand_id, e.rated_on AS rated_on FROM {RATINGS} e WHERE e.id > %s
+            UNION SELECT e.brand_id, e.rated_on FROM {RATINGS} e WHERE e.created_at >= %s
+            UNION SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
+                  JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.id > %s
+            UNION SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
+                  JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.created_at >= %s
+        ) t
+        """,
+        [mark.last_evaluation_id, since, mark.last_state_change_id, since],
+    )
+
+
+def _dirty_periods() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT month FROM {DIRTY}")
+        months = [row[0] for row in cursor.fetchall()]
+    periods = set(months) | {"all"}
+    for month in months:
+        periods |= {month[:4], f"{month[:4]}-Q{(int(month[5:7]) + 2) // 3}"}
+    return sorted(periods)
+
+
+# --- services ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def scores_fold_incremental() -> dict[str, int]:
+    """Fold new ratings and state changes into `BrandScore`; equal to `scores_recompute_full` afterwards."""
+    _lock()
+    mark, last_rating, last_change = _watermark()
+    dirty = _mark_dirty(mark)
+    result = {"dirty_months": dirty, "cells": 0, "periods": 0}
+    if dirty:
+        _create_stage()
+        cells = _stage_group_months(dirty=True) + _stage_all_raters_months()
+        for kind, finer in ROLLUPS:
+            cells += _stage_rollup(kind=kind, finer=finer, dirty=True)
+        periods = _dirty_periods()
+        _stage_unchanged(periods)
+        _write_from_stage(periods)
+        _execute(f"DROP TABLE {STAGE}")
+        _execute(f"DELETE FROM {DIRTY}")
+        result.update(cells=cells, periods=len(periods))
+    _advance(mark, last_rating, last_change)
+    return result
+
+
+@transaction.atomic
+def scores_recompute_full() -> dict[str, int]:
+    """Rebuild every period of `BrandScore` from the ratings table, in one transaction."""
+    _lock()
+    mark, last_rating, last_change = _watermark()
+    _create_stage()
+    cells = _stage_group_months(dirty=False) + _stage_all_raters_months()
+    for kind, finer in ROLLUPS:
+        cells += _stage_rollup(kind=kind, finer=finer, dirty=False)
+    _write_from_stage(None)
+    _execute(f"DROP TABLE {STAGE}")
+    _advance(mark, last_rating, last_change)
+    periods = BrandScore.objects.values("period").distinct().count()
+    return {"cells": cells, "periods": periods}
+
+
+def request_refresh() -> bool:
+    """Ask for an incremental fold soon; call it after a rating or a state change commits.
+
+    Debounced: only the first request in a window enqueues the job (a few seconds later), so a burst
+    of submissions is one job. The job clears the key when it starts, so a rating committed after
+    that start gets a job of its own and none is left unfolded. Returns whether a job was enqueued.
+    With tasks eager (no REDIS_URL) the job runs at once, in the caller.
+    """
+    from evaluations.tasks import scores_fold
+
+    delay = settings.SCORE_REFRESH_DELAY_SECONDS
+    # The key outlives the countdown so a lost job only delays folding until the key expires.
+    if not cache.add(REFRESH_PENDING_KEY, 1, timeout=delay + 60):
+        return False
+    scores_fold.apply_async(countdown=delay)
+    return True
+
+
+def refresh_started() -> None:
+    """Called by the job as it starts: requests from now on enqueue a new job."""
+    cache.delete(REFRESH_PENDING_KEY)
