@@ -65,8 +65,8 @@ def prepare(env: dict) -> None:
         " overall smallint, created_at timestamptz)')\n"
         "from organizations.models import Organization\n"
         "from brands.models import Brand\n"
-        "org = Organization.objects.filter(name='基准测试党支部').first() or Organization.add_root("
-        "name='基准测试党支部', level='branch', domain='community', region='bench')\n"
+        "org = Organization.objects.filter(name='基准测试党支部').first() or Organization.objects.add_root(dict("
+        "name='基准测试党支部', level='branch', domain='community', region='bench'))\n"
         "Brand.objects.get_or_create(code='bench01', defaults=dict(organization=org, name='基准测试品牌',"
         " status='cultivating'))\n"
     )
