@@ -284,10 +284,10 @@ class BrandViewSet(
     def milestone_detail(self, request, code=None, milestone_id=None):
         """One milestone; PATCH edits it, ``done: true/false`` completes or reopens it."""
         brand = self.get_object()
-        milestone = get_object_or_404(
-            Milestone.objects.select_related("plan__brand"), plan__brand=brand, pk=milestone_id
-        )
-        if request.method == "PATCH":
+        if request.method != "PATCH":
+            milestone = selectors.milestone_visible_get(user=request.user, brand=brand, pk=milestone_id)
+        else:
+            milestone = selectors.milestone_get_for(user=request.user, brand=brand, pk=milestone_id)
             payload = MilestoneSerializer(milestone, data=request.data, partial=True)
             payload.is_valid(raise_exception=True)
             milestone = services.milestone_update(user=request.user, milestone=milestone, data=payload.validated_data)
