@@ -586,3 +586,32 @@ def test_admin_lists_brands_without_delete(client, community_brand):
     assert client.get("/admin/brands/brand/").status_code == 200
     assert client.get(f"/admin/brands/brand/{community_brand.pk}/change/").status_code == 200
     assert client.get(f"/admin/brands/brand/{community_brand.pk}/delete/").status_code == 403
+
+
+def test_admin_copies_the_brands_organization_onto_child_rows(client, community_brand):
+    admin_user = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/brands/plan/add/",
+        {
+            "brand": community_brand.pk,
+            "start_year": 2025,
+            "end_year": 2026,
+            "goals": "目标",
+            "milestones-TOTAL_FORMS": 1,
+            "milestones-INITIAL_FORMS": 0,
+            "milestones-MIN_NUM_FORMS": 0,
+            "milestones-MAX_NUM_FORMS": 1000,
+            "milestones-0-title": "节点",
+            "milestones-0-due_date": "2025-06-30",
+            "milestones-0-weight": 1,
+        },
+    )
+    assert response.status_code == 302
+    plan = Plan.objects.get()
+    milestone = Milestone.objects.get()
+    assert (plan.organization, milestone.organization) == (community_brand.organization, community_brand.organization)
+    change = client.get(f"/admin/brands/plan/{plan.pk}/change/")
+    assert "brand" in change.context["adminform"].readonly_fields  # the owner is fixed once saved
+    change = client.get(f"/admin/brands/brand/{community_brand.pk}/change/")
+    assert "organization" in change.context["adminform"].readonly_fields
