@@ -198,13 +198,33 @@ def milestone_get_for(*, user, brand: Brand, pk, action: rules.Action = rules.Ac
         raise Http404 from None
 
 
+def _visible(user, *, brand_field: str) -> Q:
+    """Child rows anyone may read (their brand is public) or the user may VIEW (by the row's organization)."""
+    if rules.is_unrestricted(user):  # an empty Q, the superuser's scope, would vanish from the OR
+        return Q()
+    return Q(**{f"{brand_field}__status__in": Brand.PUBLIC_STATUSES}) | rules.scope(user, rules.Action.VIEW)
+
+
+def commitments_visible(*, user, brand: Brand) -> QuerySet[Commitment]:
+    return Commitment.objects.filter(_visible(user, brand_field="brand"), brand=brand)
+
+
+def plan_visible_get(*, user, brand: Brand) -> Plan:
+    """The brand's plan with its milestones, else 404 (no plan yet, or out of reach)."""
+    try:
+        return Plan.objects.prefetch_related("milestones").get(_visible(user, brand_field="brand"), brand=brand)
+    except Plan.DoesNotExist:
+        raise Http404 from None
+
+
+def milestones_visible(*, user, brand: Brand) -> QuerySet[Milestone]:
+    return Milestone.objects.filter(_visible(user, brand_field="plan__brand"), plan__brand=brand)
+
+
 def milestone_visible_get(*, user, brand: Brand, pk) -> Milestone:
     """A milestone of a public brand for anyone, of a private one only within the user's VIEW scope."""
-    visible = Q()  # the superuser's scope; an empty Q would vanish from the OR below, hence the branch
-    if not rules.is_unrestricted(user):
-        visible = Q(plan__brand__status__in=Brand.PUBLIC_STATUSES) | rules.scope(user, rules.Action.VIEW)
     try:
-        return Milestone.objects.filter(visible).get(plan__brand=brand, pk=pk)
+        return milestones_visible(user=user, brand=brand).get(pk=pk)
     except (Milestone.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

@@ -117,3 +117,34 @@ def test_visible_milestone_public_for_anyone_private_within_view_scope(secretary
     ):
         with pytest.raises(Http404):
             selectors.milestone_visible_get(user=user, brand=brand, pk=milestone.pk)
+
+
+def test_child_lists_of_a_brand_follow_the_same_visibility(secretary, other_secretary, own, foreign):
+    from brands.models import Commitment, Plan
+
+    brand = own["brand"]  # a draft: private
+    anonymous = AnonymousUser()
+
+    def seen(user):
+        return (
+            list(selectors.commitments_visible(user=user, brand=brand)),
+            list(selectors.milestones_visible(user=user, brand=brand)),
+        )
+
+    assert seen(secretary) == ([own["commitment"]], [own["milestone"]])
+    assert selectors.plan_visible_get(user=secretary, brand=brand) == own["plan"]
+    for user in (anonymous, other_secretary):
+        assert seen(user) == ([], [])
+        with pytest.raises(Http404):
+            selectors.plan_visible_get(user=user, brand=brand)
+    set_status(brand, S.NAMED)
+    assert seen(anonymous) == ([own["commitment"]], [own["milestone"]])
+    assert selectors.plan_visible_get(user=anonymous, brand=brand) == own["plan"]
+    # on a private brand, rows are read by their own organization
+    set_status(brand, S.DRAFT)
+    Commitment.objects.update(organization=foreign["brand"].organization)
+    Milestone.objects.update(organization=foreign["brand"].organization)
+    Plan.objects.update(organization=foreign["brand"].organization)
+    assert seen(secretary) == ([], [])
+    with pytest.raises(Http404):
+        selectors.plan_visible_get(user=secretary, brand=brand)
