@@ -10,7 +10,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_view, inline_seri
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, ValidationError
-from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -237,7 +236,9 @@ class BrandViewSet(
             payload.is_valid(raise_exception=True)
             commitment = services.commitment_add(user=request.user, brand=brand, text=payload.validated_data["text"])
             return Response(CommitmentSerializer(commitment).data, status=status.HTTP_201_CREATED)
-        return Response(CommitmentSerializer(brand.commitments.all(), many=True).data)
+        return Response(
+            CommitmentSerializer(selectors.commitments_visible(user=request.user, brand=brand), many=True).data
+        )
 
     @extend_schema(methods=["GET"], responses=PlanSerializer)
     @extend_schema(methods=["PUT"], request=PlanSerializer, responses=PlanSerializer)
@@ -249,8 +250,7 @@ class BrandViewSet(
             payload = PlanSerializer(data=request.data)
             payload.is_valid(raise_exception=True)
             services.plan_save(user=request.user, brand=brand, **payload.validated_data)
-        plan = get_object_or_404(Plan.objects.prefetch_related("milestones"), brand=brand)
-        return Response(PlanSerializer(plan).data)
+        return Response(PlanSerializer(selectors.plan_visible_get(user=request.user, brand=brand)).data)
 
     @extend_schema(methods=["GET"], responses=MilestoneSerializer(many=True))
     @extend_schema(methods=["POST"], request=MilestoneSerializer, responses={201: MilestoneSerializer})
@@ -263,7 +263,9 @@ class BrandViewSet(
             payload.is_valid(raise_exception=True)
             milestone = services.milestone_add(user=request.user, brand=brand, **payload.validated_data)
             return Response(MilestoneSerializer(milestone).data, status=status.HTTP_201_CREATED)
-        return Response(MilestoneSerializer(Milestone.objects.filter(plan__brand=brand), many=True).data)
+        return Response(
+            MilestoneSerializer(selectors.milestones_visible(user=request.user, brand=brand), many=True).data
+        )
 
     @extend_schema(
         methods=["PATCH"],
@@ -284,10 +286,10 @@ class BrandViewSet(
     def milestone_detail(self, request, code=None, milestone_id=None):
         """One milestone; PATCH edits it, ``done: true/false`` completes or reopens it."""
         brand = self.get_object()
-        milestone = get_object_or_404(
-            Milestone.objects.select_related("plan__brand"), plan__brand=brand, pk=milestone_id
-        )
-        if request.method == "PATCH":
+        if request.method != "PATCH":
+            milestone = selectors.milestone_visible_get(user=request.user, brand=brand, pk=milestone_id)
+        else:
+            milestone = selectors.milestone_get_for(user=request.user, brand=brand, pk=milestone_id)
             payload = MilestoneSerializer(milestone, data=request.data, partial=True)
             payload.is_valid(raise_exception=True)
             milestone = services.milestone_update(user=request.user, milestone=milestone, data=payload.validated_data)

@@ -83,6 +83,10 @@ class BrandTransition(models.Model):
     """Audit row for one status change of a brand: who, when, from, to and why."""
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("brand"))
+    # Denormalized from the brand (set by brands.services) so tenancy filters need no join.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="brand_transitions", verbose_name=_("organization")
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("actor")
     )
@@ -105,6 +109,10 @@ class Commitment(models.Model):
     """A public service promise (承诺事项); shown in ``position`` order."""
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("brand"))
+    # Denormalized from the brand (set by brands.services) so tenancy filters need no join.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="brand_commitments", verbose_name=_("organization")
+    )
     position = models.PositiveIntegerField(_("position"), default=0)
     text = models.CharField(_("commitment"), max_length=300)
 
@@ -121,6 +129,10 @@ class Plan(models.Model):
     """The brand's long plan (长计划); its milestones are the short arrangements (短安排)."""
 
     brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="plan", verbose_name=_("brand"))
+    # Denormalized from the brand (set by brands.services) so tenancy filters need no join.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="brand_plans", verbose_name=_("organization")
+    )
     start_year = models.PositiveSmallIntegerField(_("first year"))
     end_year = models.PositiveSmallIntegerField(_("last year"))
     goals = models.TextField(_("goals"))
@@ -138,6 +150,10 @@ class Plan(models.Model):
 
 class Milestone(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("plan"))
+    # Denormalized from the brand (set by brands.services) so tenancy filters need no join.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="brand_milestones", verbose_name=_("organization")
+    )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     due_date = models.DateField(_("due date"))
@@ -166,6 +182,10 @@ class ProgressReport(models.Model):
     milestone = models.ForeignKey(
         Milestone, on_delete=models.CASCADE, related_name="reports", verbose_name=_("milestone")
     )
+    # Denormalized from the brand (set by brands.services) so tenancy filters need no join.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="brand_progress_reports", verbose_name=_("organization")
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField(_("report"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -181,6 +201,10 @@ class ProgressReport(models.Model):
 
 class ReportPhoto(models.Model):
     report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="photos")
+    # Denormalized from the brand (set by brands.services) so tenancy filters need no join.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="brand_report_photos", verbose_name=_("organization")
+    )
     image = models.ImageField(_("photo"), upload_to="brands/photos/")
     thumbnail = models.ImageField(upload_to="brands/photos/thumbs/")
 
@@ -200,6 +224,10 @@ class Case(models.Model):
         PUBLISHED = "published", _("Published")
 
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="cases", verbose_name=_("brand"))
+    # Denormalized from the brand (set by brands.services) so tenancy filters need no join.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="brand_cases", verbose_name=_("organization")
+    )
     title = models.CharField(_("title"), max_length=200)
     summary = models.CharField(_("summary"), max_length=300)
     body = models.TextField(_("text"))

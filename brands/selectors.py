@@ -169,39 +169,77 @@ def status_counts(*, user) -> dict[str, int]:
 
 def overdue_milestones_for(*, user, action: rules.Action) -> QuerySet[Milestone]:
     return (
-        Milestone.objects.filter(rules.scope(user, action, field="plan__brand__organization"))
+        Milestone.objects.filter(rules.scope(user, action))
         .filter(completed_on__isnull=True, due_date__lt=timezone.localdate())
         .select_related("plan__brand")
     )
 
 
-def commitment_get_for(*, user, pk) -> Commitment:
+# The lookups by id below scope each row by its own (denormalized) organization, and by its
+# brand when one is given; a row outside the user's reach is a 404, like a row that does not exist.
+
+
+def commitment_get_for(
+    *, user, pk, brand: Brand | None = None, action: rules.Action = rules.Action.MANAGE
+) -> Commitment:
+    queryset = Commitment.objects.filter(rules.scope(user, action)).select_related("organization")
+    if brand is not None:
+        queryset = queryset.filter(brand=brand)
     try:
-        return Commitment.objects.select_related("brand__organization").get(
-            rules.scope(user, rules.Action.MANAGE, field="brand__organization"), pk=pk
-        )
-    except (Commitment.DoesNotExist, ValueError):
+        return queryset.get(pk=pk)
+    except (Commitment.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 
-def milestone_get_for(*, user, brand: Brand, pk) -> Milestone:
+def milestone_get_for(*, user, brand: Brand, pk, action: rules.Action = rules.Action.MANAGE) -> Milestone:
     try:
-        return Milestone.objects.select_related("plan__brand__organization").get(plan__brand=brand, pk=pk)
-    except (Milestone.DoesNotExist, ValueError):
+        return Milestone.objects.select_related("organization").get(rules.scope(user, action), plan__brand=brand, pk=pk)
+    except (Milestone.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 
-def case_get_for(*, user, brand: Brand, pk) -> Case:
+def _visible(user, *, brand_field: str) -> Q:
+    """Child rows anyone may read (their brand is public) or the user may VIEW (by the row's organization)."""
+    if rules.is_unrestricted(user):  # an empty Q, the superuser's scope, would vanish from the OR
+        return Q()
+    return Q(**{f"{brand_field}__status__in": Brand.PUBLIC_STATUSES}) | rules.scope(user, rules.Action.VIEW)
+
+
+def commitments_visible(*, user, brand: Brand) -> QuerySet[Commitment]:
+    return Commitment.objects.filter(_visible(user, brand_field="brand"), brand=brand)
+
+
+def plan_visible_get(*, user, brand: Brand) -> Plan:
+    """The brand's plan with its milestones, else 404 (no plan yet, or out of reach)."""
     try:
-        return Case.objects.get(brand=brand, pk=pk)
-    except (Case.DoesNotExist, ValueError):
+        return Plan.objects.prefetch_related("milestones").get(_visible(user, brand_field="brand"), brand=brand)
+    except Plan.DoesNotExist:
+        raise Http404 from None
+
+
+def milestones_visible(*, user, brand: Brand) -> QuerySet[Milestone]:
+    return Milestone.objects.filter(_visible(user, brand_field="plan__brand"), plan__brand=brand)
+
+
+def milestone_visible_get(*, user, brand: Brand, pk) -> Milestone:
+    """A milestone of a public brand for anyone, of a private one only within the user's VIEW scope."""
+    try:
+        return milestones_visible(user=user, brand=brand).get(pk=pk)
+    except (Milestone.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def case_get_for(*, user, brand: Brand, pk, action: rules.Action = rules.Action.MANAGE) -> Case:
+    try:
+        return Case.objects.get(rules.scope(user, action), brand=brand, pk=pk)
+    except (Case.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 
 def cases_awaiting(*, user) -> QuerySet[Case]:
-    return Case.objects.filter(
-        rules.scope(user, rules.Action.REVIEW, field="brand__organization"), status=Case.Status.SUBMITTED
-    ).select_related("brand__organization")
+    return Case.objects.filter(rules.scope(user, rules.Action.REVIEW), status=Case.Status.SUBMITTED).select_related(
+        "brand__organization"
+    )
 
 
 def case_reviewable_get(*, user, pk) -> Case:

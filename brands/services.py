@@ -155,7 +155,13 @@ def _transition(*, user, brand: Brand, decision: str, comment: str) -> Brand:
     brand.status = to_status
     brand.save(update_fields=["status", "updated_at"])
     BrandTransition.objects.create(
-        brand=brand, actor=user, decision=decision, from_status=from_status, to_status=to_status, comment=comment
+        brand=brand,
+        organization_id=brand.organization_id,
+        actor=user,
+        decision=decision,
+        from_status=from_status,
+        to_status=to_status,
+        comment=comment,
     )
     # The rating endpoint caches whether a brand is public; a revoked brand must stop taking ratings at once.
     transaction.on_commit(partial(cache.delete, brand_public_cache_key(brand.code)))
@@ -198,12 +204,14 @@ def brand_review(*, user, brand: Brand, decision: str, comment: str = "") -> Bra
 def commitment_add(*, user, brand: Brand, text: str) -> Commitment:
     _require_manage(user, brand.organization)
     last = brand.commitments.order_by("-position").values_list("position", flat=True).first()
-    return Commitment.objects.create(brand=brand, text=text, position=(last or 0) + 1)
+    return Commitment.objects.create(
+        brand=brand, organization_id=brand.organization_id, text=text, position=(last or 0) + 1
+    )
 
 
 @transaction.atomic
 def commitment_update(*, user, commitment: Commitment, text: str) -> Commitment:
-    _require_manage(user, commitment.brand.organization)
+    _require_manage(user, commitment.organization)
     commitment.text = text
     commitment.save(update_fields=["text"])
     return commitment
@@ -211,14 +219,14 @@ def commitment_update(*, user, commitment: Commitment, text: str) -> Commitment:
 
 @transaction.atomic
 def commitment_delete(*, user, commitment: Commitment) -> None:
-    _require_manage(user, commitment.brand.organization)
+    _require_manage(user, commitment.organization)
     commitment.delete()
 
 
 @transaction.atomic
 def commitment_move(*, user, commitment: Commitment, step: int) -> None:
     """Move one place up (-1) or down (+1); positions are renumbered 1..n."""
-    _require_manage(user, commitment.brand.organization)
+    _require_manage(user, commitment.organization)
     items = list(Commitment.objects.select_for_update().filter(brand_id=commitment.brand_id))
     index = next(i for i, item in enumerate(items) if item.pk == commitment.pk)
     target = index + step
@@ -239,7 +247,13 @@ def plan_save(*, user, brand: Brand, start_year: int, end_year: int, goals: str)
     if end_year < start_year:
         raise ApplicationError(_("The last year cannot be before the first year."), field="end_year")
     plan, _created = Plan.objects.update_or_create(
-        brand=brand, defaults={"start_year": start_year, "end_year": end_year, "goals": goals}
+        brand=brand,
+        defaults={
+            "organization_id": brand.organization_id,
+            "start_year": start_year,
+            "end_year": end_year,
+            "goals": goals,
+        },
     )
     return plan
 
@@ -257,12 +271,19 @@ def milestone_add(*, user, brand: Brand, title: str, due_date, weight: int = 1, 
     plan = _require_plan(brand)
     if weight < 1:
         raise ApplicationError(_("The weight must be at least 1."), field="weight")
-    return Milestone.objects.create(plan=plan, title=title, due_date=due_date, weight=weight, description=description)
+    return Milestone.objects.create(
+        plan=plan,
+        organization_id=brand.organization_id,
+        title=title,
+        due_date=due_date,
+        weight=weight,
+        description=description,
+    )
 
 
 @transaction.atomic
 def milestone_update(*, user, milestone: Milestone, data: dict) -> Milestone:
-    _require_manage(user, milestone.plan.brand.organization)
+    _require_manage(user, milestone.organization)
     for key in ("title", "description", "due_date", "weight"):
         if key in data:
             setattr(milestone, key, data[key])
@@ -274,7 +295,7 @@ def milestone_update(*, user, milestone: Milestone, data: dict) -> Milestone:
 
 @transaction.atomic
 def milestone_set_done(*, user, milestone: Milestone, done: bool) -> Milestone:
-    _require_manage(user, milestone.plan.brand.organization)
+    _require_manage(user, milestone.organization)
     milestone.completed_on = timezone.localdate() if done else None
     milestone.save(update_fields=["completed_on"])
     return milestone
@@ -284,12 +305,14 @@ def milestone_set_done(*, user, milestone: Milestone, done: bool) -> Milestone:
 def progress_report_add(
     *, user, milestone: Milestone, text: str, photos: Sequence[NormalizedImage] = ()
 ) -> ProgressReport:
-    _require_manage(user, milestone.plan.brand.organization)
+    _require_manage(user, milestone.organization)
     if len(photos) > MAX_PHOTOS:
         raise ApplicationError(_("At most 9 photos per report."), field="photos")
-    report = ProgressReport.objects.create(milestone=milestone, author=user, text=text)
+    report = ProgressReport.objects.create(
+        milestone=milestone, organization_id=milestone.organization_id, author=user, text=text
+    )
     for photo in photos:
-        row = ReportPhoto(report=report)
+        row = ReportPhoto(report=report, organization_id=report.organization_id)
         row.image.save(photo.original.name, photo.original, save=False)
         row.thumbnail.save(photo.display.name, photo.display, save=False)
         row.save()
@@ -304,7 +327,7 @@ def case_save(*, user, brand: Brand, data: dict, case: Case | None = None, submi
     """Write or edit a case; ``submit`` sends it to the reviewers for publication."""
     _require_manage(user, brand.organization)
     if case is None:
-        case = Case(brand=brand, author=user)
+        case = Case(brand=brand, organization_id=brand.organization_id, author=user)
     elif case.status == Case.Status.PUBLISHED:
         raise ApplicationError(_("A published case can no longer be edited."))
     for key in ("title", "summary", "body"):
@@ -318,8 +341,8 @@ def case_save(*, user, brand: Brand, data: dict, case: Case | None = None, submi
 
 @transaction.atomic
 def case_publish(*, user, case: Case) -> Case:
-    case = Case.objects.select_for_update().select_related("brand__organization").get(pk=case.pk)
-    if not rules.can(user, rules.Action.REVIEW, case.brand.organization):
+    case = Case.objects.select_for_update().select_related("brand", "organization").get(pk=case.pk)
+    if not rules.can(user, rules.Action.REVIEW, case.organization):
         raise ApplicationError(_("Only reviewers above this organization may publish its cases."), status=403)
     if case.status != Case.Status.SUBMITTED:
         raise ApplicationError(_("Only a case awaiting publication can be published."))

@@ -199,9 +199,7 @@ def commitment_add(request, code: str):
 @login_required
 def commitment_edit(request, code: str, pk: int):
     brand = _managed(request, code)
-    commitment = selectors.commitment_get_for(user=request.user, pk=pk)
-    if commitment.brand_id != brand.pk:
-        raise Http404
+    commitment = selectors.commitment_get_for(user=request.user, brand=brand, pk=pk)
     form = CommitmentForm(request.POST or None, instance=commitment)
     if request.method == "POST":
         if request.POST.get("action") == "delete":

@@ -219,8 +219,48 @@ def test_plan_and_milestones(api_client, community_brand, secretary, other_secre
     assert Plan.objects.get().goals == "三年"
 
 
+def test_milestone_of_another_organization_is_404_under_own_brand(
+    api_client, community_brand, enterprise_brand, secretary, other_secretary
+):
+    from tests.brands.conftest import make_programme
+
+    make_programme(community_brand, secretary)
+    foreign = make_programme(set_status(enterprise_brand, S.NAMED), other_secretary)["milestone"]
+    own_url = f"{URL}{community_brand.code}/milestones/{foreign.pk}/"
+    client = as_user(api_client, secretary)
+    assert client.get(own_url).status_code == 404
+    assert client.patch(own_url, {"done": True, "title": "抢"}).status_code == 404
+    # the foreign brand is public: its milestone reads there, but the secretary cannot write it
+    foreign_url = f"{URL}{enterprise_brand.code}/milestones/{foreign.pk}/"
+    assert client.get(foreign_url).json()["title"] == "节点"
+    assert client.patch(foreign_url, {"done": True}).status_code == 404
+    assert Milestone.objects.get(pk=foreign.pk).title == "节点"
+    assert Milestone.objects.get(pk=foreign.pk).completed_on is None
+
+
+def test_milestone_of_a_private_brand_is_404_to_others(
+    api_client, community_brand, secretary, other_secretary, district_reviewer, outsider
+):
+    from tests.brands.conftest import make_programme
+
+    milestone = make_programme(community_brand, secretary)["milestone"]
+    url = f"{URL}{community_brand.code}/milestones/{milestone.pk}/"
+    assert api_client.get(url).status_code == 404
+    for user in (other_secretary, outsider):
+        assert as_user(api_client, user).get(url).status_code == 404
+    assert as_user(api_client, district_reviewer).get(url).json()["title"] == "节点"  # VIEW reaches the subtree
+    assert api_client.patch(url, {"title": "改"}).status_code == 404  # reviewers do not manage
+    assert as_user(api_client, secretary).patch(url, {"title": "改"}).json()["title"] == "改"
+
+
 def test_public_plan_is_readable_anonymously(api_client, community_brand, secretary):
-    Plan.objects.create(brand=community_brand, start_year=2025, end_year=2026, goals="g")
+    Plan.objects.create(
+        brand=community_brand,
+        organization_id=community_brand.organization_id,
+        start_year=2025,
+        end_year=2026,
+        goals="g",
+    )
     assert api_client.get(f"{URL}{community_brand.code}/plan/").status_code == 404
     set_status(community_brand, S.CULTIVATING)
     assert api_client.get(f"{URL}{community_brand.code}/plan/").json()["goals"] == "g"
@@ -263,13 +303,23 @@ def test_commitment_and_milestone_lists_query_counts_are_flat(api_client, commun
 
     from brands.models import Commitment
 
-    plan = Plan.objects.create(brand=community_brand, start_year=2025, end_year=2026, goals="g")
+    plan = Plan.objects.create(
+        brand=community_brand,
+        organization_id=community_brand.organization_id,
+        start_year=2025,
+        end_year=2026,
+        goals="g",
+    )
     base = f"{URL}{community_brand.code}"
 
     def add(n):
         for i in range(n):
-            Commitment.objects.create(brand=community_brand, text=f"c{i}", position=i)
-            Milestone.objects.create(plan=plan, title=f"m{i}", due_date=timezone.localdate(), weight=1)
+            Commitment.objects.create(
+                brand=community_brand, organization_id=community_brand.organization_id, text=f"c{i}", position=i
+            )
+            Milestone.objects.create(
+                plan=plan, organization_id=plan.organization_id, title=f"m{i}", due_date=timezone.localdate(), weight=1
+            )
 
     def counts():
         as_user(api_client, User.objects.get(pk=secretary.pk))

@@ -9,6 +9,7 @@ from django.utils import timezone
 from brands.models import Brand, BrandTransition, Case, Commitment, Milestone, ProgressReport, ReportPhoto
 from organizations import rules
 from organizations.models import User
+from tests.brands.conftest import child_organization_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +54,7 @@ def test_seed_demo_brands():
     assert not rules.can(district_reviewer, rules.Action.REVIEW, hairun.organization)
     assert red.logo_small and red.logo
     assert ReportPhoto.objects.filter(report__milestone__plan__brand=red).count() == 2
+    # every child row the seeder made carries its brand's organization (tenancy)
+    counts = child_organization_counts()
+    assert [name for name, (rows, _wrong) in counts.items() if rows == 0] == []
+    assert {name: wrong for name, (_rows, wrong) in counts.items()} == dict.fromkeys(counts, 0)

@@ -268,3 +268,42 @@ def test_public_selector_hides_private_statuses(tree):
     for status in S.values:
         BrandFactory(organization=tree["community"], status=status, code=f"C{status[:5].upper()}")
     assert sorted(selectors.brand_public_list().values_list("status", flat=True)) == sorted(Brand.PUBLIC_STATUSES)
+
+
+# --- Tenancy: every child row carries its brand's organization ----------------
+
+
+def test_every_child_row_created_by_the_services_carries_its_brands_organization(
+    community_brand, enterprise_brand, secretary, other_secretary, city_reviewer
+):
+    from django.core.files.base import ContentFile
+
+    from brands import images
+    from tests.brands.conftest import child_organization_counts, image_bytes
+
+    for brand, owner in ((community_brand, secretary), (enterprise_brand, other_secretary)):
+        services.commitment_add(user=owner, brand=brand, text="当天答复")
+        services.plan_save(user=owner, brand=brand, start_year=2025, end_year=2026, goals="g")
+        milestone = services.milestone_add(user=owner, brand=brand, title="a", due_date=timezone.localdate())
+        photo = images.normalize(ContentFile(image_bytes(), name="p.jpg"), kind="photo")
+        services.progress_report_add(user=owner, milestone=milestone, text="进展", photos=[photo])
+        brand = services.brand_submit(user=owner, brand=brand)
+        brand = services.brand_review(user=city_reviewer, brand=brand, decision="approve", comment="好")
+        case = services.case_save(
+            user=owner, brand=brand, data={"title": "t", "summary": "s", "body": "b"}, submit=True
+        )
+        services.case_publish(user=city_reviewer, case=case)
+        services.plan_save(user=owner, brand=brand, start_year=2025, end_year=2027, goals="g2")  # the update path
+    assert child_organization_counts() == {
+        "BrandTransition": (4, 0),
+        "Commitment": (2, 0),
+        "Plan": (2, 0),
+        "Case": (2, 0),
+        "Milestone": (2, 0),
+        "ProgressReport": (2, 0),
+        "ReportPhoto": (2, 0),
+    }
+    assert set(Commitment.objects.values_list("organization__name", flat=True)) == {
+        community_brand.organization.name,
+        enterprise_brand.organization.name,
+    }

@@ -18,10 +18,27 @@ S = Brand.Status
 @pytest.fixture
 def programme(community_brand):
     """The community brand with one of everything hanging off it."""
-    plan = Plan.objects.create(brand=community_brand, start_year=2025, end_year=2027, goals="目标")
-    milestone = Milestone.objects.create(plan=plan, title="节点", due_date=timezone.localdate(), weight=2)
-    commitment = Commitment.objects.create(brand=community_brand, text="当天答复", position=1)
-    case = Case.objects.create(brand=community_brand, title="经验", summary="摘要", body="正文", author=UserFactory())
+    plan = Plan.objects.create(
+        brand=community_brand,
+        organization_id=community_brand.organization_id,
+        start_year=2025,
+        end_year=2027,
+        goals="目标",
+    )
+    milestone = Milestone.objects.create(
+        plan=plan, organization_id=plan.organization_id, title="节点", due_date=timezone.localdate(), weight=2
+    )
+    commitment = Commitment.objects.create(
+        brand=community_brand, organization_id=community_brand.organization_id, text="当天答复", position=1
+    )
+    case = Case.objects.create(
+        brand=community_brand,
+        organization_id=community_brand.organization_id,
+        title="经验",
+        summary="摘要",
+        body="正文",
+        author=UserFactory(),
+    )
     return {"brand": community_brand, "milestone": milestone, "commitment": commitment, "case": case}
 
 
@@ -72,6 +89,47 @@ def test_others_get_404_on_every_workspace_page(client, request, case_author, wh
         assert (url, client.post(url, {"text": "x", "done": "1"}).status_code) == (url, 404)
     assert Brand.objects.get().status == S.DRAFT
     assert Commitment.objects.count() == 1
+
+
+CHILD_ID_URLS = {
+    "commitment": ["/workspace/brands/{code}/commitments/{commitment}/"],
+    "milestone": [
+        "/workspace/brands/{code}/milestones/{milestone}/",
+        "/workspace/brands/{code}/milestones/{milestone}/done/",
+        "/workspace/brands/{code}/milestones/{milestone}/report/",
+    ],
+    "case": ["/workspace/brands/{code}/cases/{case}/"],
+}
+
+
+@pytest.mark.parametrize("kind", CHILD_ID_URLS)
+@pytest.mark.parametrize("manages_both", [False, True])
+def test_child_of_another_organization_under_own_brand_is_404(
+    client, tree, secretary, community_brand, enterprise_brand, other_secretary, kind, manages_both
+):
+    """Own brand in the URL, another organization's row id: 404 (GET and every POST), nothing changes.
+
+    Even a user who manages both organizations cannot reach one brand's row through the other brand's URL.
+    """
+    from organizations.models import Membership
+    from tests.brands.conftest import make_programme
+    from tests.factories import grant
+
+    foreign = make_programme(enterprise_brand, other_secretary)
+    if manages_both:
+        grant(secretary, tree["enterprise"], Membership.Role.SECRETARY)
+    client.force_login(secretary)
+    ids = {k: foreign[k].pk for k in ("commitment", "milestone", "case")}
+    for template in CHILD_ID_URLS[kind]:
+        url = template.format(code=community_brand.code, **ids)
+        if not url.endswith("/done/"):  # POST only
+            assert (url, client.get(url).status_code) == (url, 404)
+        for data in ({"text": "抢", "done": "1"}, {"action": "delete"}, {"action": "up"}, {"title": "抢"}):
+            assert (url, client.post(url, data).status_code) == (url, 404)
+    assert Commitment.objects.get(pk=foreign["commitment"].pk).text == "当天答复"
+    assert Milestone.objects.get(pk=foreign["milestone"].pk).completed_on is None
+    assert ProgressReport.objects.filter(milestone=foreign["milestone"]).count() == 1
+    assert Case.objects.get(pk=foreign["case"].pk).title == "经验"
 
 
 def test_anonymous_is_sent_to_login_from_private_pages(client, case_author):
@@ -141,7 +199,13 @@ def test_dashboard_counts_and_cases(client, district_reviewer, tree, case_author
 def test_publish_case_outside_subtree_is_404(client, district_reviewer, other_secretary, enterprise_brand):
     set_status(enterprise_brand, S.NAMED)
     case = Case.objects.create(
-        brand=enterprise_brand, title="t", summary="s", body="b", author=other_secretary, status=Case.Status.SUBMITTED
+        brand=enterprise_brand,
+        organization_id=enterprise_brand.organization_id,
+        title="t",
+        summary="s",
+        body="b",
+        author=other_secretary,
+        status=Case.Status.SUBMITTED,
     )
     client.force_login(district_reviewer)
     assert client.post(f"/dashboard/cases/{case.pk}/publish/").status_code == 404
@@ -335,9 +399,23 @@ def test_cases_page_filters_by_domain(client, tree, secretary):
     now = timezone.now()
     for brand, title in ((community, "社区经验"), (enterprise, "企业经验")):
         Case.objects.create(
-            brand=brand, title=title, summary="s", body="b", author=secretary, status="published", published_at=now
+            brand=brand,
+            organization_id=brand.organization_id,
+            title=title,
+            summary="s",
+            body="b",
+            author=secretary,
+            status="published",
+            published_at=now,
         )
-    Case.objects.create(brand=community, title="未发布", summary="s", body="b", author=secretary)
+    Case.objects.create(
+        brand=community,
+        organization_id=community.organization_id,
+        title="未发布",
+        summary="s",
+        body="b",
+        author=secretary,
+    )
     assert sorted(c.title for c in client.get("/cases/").context["page"]) == ["企业经验", "社区经验"]
     assert [c.title for c in client.get("/cases/?domain=community").context["page"]] == ["社区经验"]
     draft = Case.objects.get(title="未发布")
@@ -351,10 +429,15 @@ def make_public_brands(tree, n, secretary):
     today = timezone.localdate()
     for i in range(n):
         brand = BrandFactory(organization=tree["community" if i % 2 else "enterprise"], status=S.NAMED)
-        plan = Plan.objects.create(brand=brand, start_year=2025, end_year=2026, goals="g")
-        Milestone.objects.create(plan=plan, title="m", due_date=today, weight=1, completed_on=today)
+        plan = Plan.objects.create(
+            brand=brand, organization_id=brand.organization_id, start_year=2025, end_year=2026, goals="g"
+        )
+        Milestone.objects.create(
+            plan=plan, organization_id=plan.organization_id, title="m", due_date=today, weight=1, completed_on=today
+        )
         Case.objects.create(
             brand=brand,
+            organization_id=brand.organization_id,
             title="c",
             summary="s",
             body="b",
@@ -366,16 +449,30 @@ def make_public_brands(tree, n, secretary):
 
 def make_rich_brand(tree, n, secretary):
     brand = BrandFactory(organization=tree["community"], status=S.NAMED, code="RICH23")
-    plan = Plan.objects.create(brand=brand, start_year=2025, end_year=2026, goals="g")
+    plan = Plan.objects.create(
+        brand=brand, organization_id=brand.organization_id, start_year=2025, end_year=2026, goals="g"
+    )
     for i in range(n):
-        Commitment.objects.create(brand=brand, text=f"承诺{i}", position=i)
+        Commitment.objects.create(brand=brand, organization_id=brand.organization_id, text=f"承诺{i}", position=i)
         milestone = Milestone.objects.create(
-            plan=plan, title=f"m{i}", due_date=timezone.localdate() - datetime.timedelta(days=i), weight=1
+            plan=plan,
+            organization_id=plan.organization_id,
+            title=f"m{i}",
+            due_date=timezone.localdate() - datetime.timedelta(days=i),
+            weight=1,
         )
-        report = ProgressReport.objects.create(milestone=milestone, author=secretary, text="r")
-        ReportPhoto.objects.create(report=report, image="brands/photos/x.jpg", thumbnail="brands/photos/thumbs/x.jpg")
+        report = ProgressReport.objects.create(
+            milestone=milestone, organization_id=milestone.organization_id, author=secretary, text="r"
+        )
+        ReportPhoto.objects.create(
+            report=report,
+            organization_id=report.organization_id,
+            image="brands/photos/x.jpg",
+            thumbnail="brands/photos/thumbs/x.jpg",
+        )
         Case.objects.create(
             brand=brand,
+            organization_id=brand.organization_id,
             title="c",
             summary="s",
             body="b",
@@ -413,7 +510,13 @@ def test_query_counts_workspace_and_dashboard(client, tree, secretary, district_
         for _ in range(n):
             brand = BrandFactory(organization=tree["grid"], status=S.SUBMITTED)
             Case.objects.create(
-                brand=brand, title="c", summary="s", body="b", author=secretary, status=Case.Status.SUBMITTED
+                brand=brand,
+                organization_id=brand.organization_id,
+                title="c",
+                summary="s",
+                body="b",
+                author=secretary,
+                status=Case.Status.SUBMITTED,
             )
 
     def counts():
@@ -434,8 +537,10 @@ def test_workspace_brand_page_query_count(client, tree, secretary):
     one = count_queries(client, f"/workspace/brands/{brand.code}/")
     plan = brand.plan
     for i in range(19):
-        Commitment.objects.create(brand=brand, text=f"更多{i}", position=100 + i)
-        Milestone.objects.create(plan=plan, title=f"x{i}", due_date=timezone.localdate(), weight=1)
+        Commitment.objects.create(brand=brand, organization_id=brand.organization_id, text=f"更多{i}", position=100 + i)
+        Milestone.objects.create(
+            plan=plan, organization_id=plan.organization_id, title=f"x{i}", due_date=timezone.localdate(), weight=1
+        )
     assert count_queries(client, f"/workspace/brands/{brand.code}/") == one
 
 
@@ -459,7 +564,9 @@ def test_lowercase_code_redirects_to_the_brand_page(client, community_brand):
 
 
 def test_workspace_page_lists_commitments_once(client, secretary, community_brand):
-    Commitment.objects.create(brand=community_brand, text="独一无二的承诺", position=1)
+    Commitment.objects.create(
+        brand=community_brand, organization_id=community_brand.organization_id, text="独一无二的承诺", position=1
+    )
     client.force_login(secretary)
     assert client.get(f"/workspace/brands/{community_brand.code}/").content.decode().count("独一无二的承诺") == 1
 
@@ -479,3 +586,32 @@ def test_admin_lists_brands_without_delete(client, community_brand):
     assert client.get("/admin/brands/brand/").status_code == 200
     assert client.get(f"/admin/brands/brand/{community_brand.pk}/change/").status_code == 200
     assert client.get(f"/admin/brands/brand/{community_brand.pk}/delete/").status_code == 403
+
+
+def test_admin_copies_the_brands_organization_onto_child_rows(client, community_brand):
+    admin_user = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/brands/plan/add/",
+        {
+            "brand": community_brand.pk,
+            "start_year": 2025,
+            "end_year": 2026,
+            "goals": "目标",
+            "milestones-TOTAL_FORMS": 1,
+            "milestones-INITIAL_FORMS": 0,
+            "milestones-MIN_NUM_FORMS": 0,
+            "milestones-MAX_NUM_FORMS": 1000,
+            "milestones-0-title": "节点",
+            "milestones-0-due_date": "2025-06-30",
+            "milestones-0-weight": 1,
+        },
+    )
+    assert response.status_code == 302
+    plan = Plan.objects.get()
+    milestone = Milestone.objects.get()
+    assert (plan.organization, milestone.organization) == (community_brand.organization, community_brand.organization)
+    change = client.get(f"/admin/brands/plan/{plan.pk}/change/")
+    assert "brand" in change.context["adminform"].readonly_fields  # the owner is fixed once saved
+    change = client.get(f"/admin/brands/brand/{community_brand.pk}/change/")
+    assert "organization" in change.context["adminform"].readonly_fields
