@@ -296,6 +296,9 @@ def _write_from_stage(periods: list[str] | None) -> int:
 
     The period mean C (per rater group) comes from the staged cells, which are complete for each period.
     """
+    if _is_postgresql():
+        # Statistics on the staged cells: the planner otherwise guesses the period means are many rows.
+        _execute(f"ANALYZE {STAGE}")
     if periods is None:
         _execute(f"DELETE FROM {SCORE}")
     else:
@@ -303,17 +306,14 @@ def _write_from_stage(periods: list[str] | None) -> int:
     m = float(settings.SCORE_PRIOR_WEIGHT)
     # Only public brands take a place; a revoked brand keeps its counts but drops out of the ranking.
     public = ", ".join(f"'{status}'" for status in Brand.PUBLIC_STATUSES)
-    order = f"ORDER BY s.score DESC, s.wilson DESC, s.n DESC, {_bytes('s.code')} ASC"
-
-    def rank(extra: str = "") -> str:
-        partition = f"{_bytes('s.period')}, {_bytes('s.rater_group')}, s.eligible{extra}"
-        return f"CASE WHEN s.eligible = 1 THEN ROW_NUMBER() OVER (PARTITION BY {partition} {order}) END"
 
     derived = _derived("x")
     wilson = derived[DERIVED_COLUMNS.index("wilson")]
+    score = f"(x.overall_sum + {_float('%s')} * c.mean) / (x.n + {_float('%s')})"
     columns = INSERT_COLUMNS + ["score", '"rank"', "rank_domain", "rank_parent"]
-    # Ranks are computed over narrow rows (keys and sort columns only) and joined back: the three
-    # window sorts then move a fraction of the bytes.
+    # Only the ranked rows (enough ratings, public brand) are sorted, over narrow rows (keys and sort
+    # columns), and joined back. Only the overall order sorts on the full key; the domain and parent
+    # ranks number the rows of their partition in that order (one integer to compare): the same places.
     sql = f"""
         INSERT INTO {SCORE} ({", ".join(columns)})
         WITH c AS (
@@ -321,25 +321,38 @@ def _write_from_stage(periods: list[str] | None) -> int:
             FROM {STAGE} GROUP BY period, rater_group
         ), s AS (
             SELECT x.cell_id, x.period, x.rater_group, x.domain, x.parent_organization_id, x.n, b.code,
-                   {wilson} AS wilson,
-                   (x.overall_sum + {_float("%s")} * c.mean) / (x.n + {_float("%s")}) AS score,
-                   CASE WHEN x.n >= %s AND b.status IN ({public}) THEN 1 ELSE 0 END AS eligible
+                   {wilson} AS wilson, {score} AS score
             FROM {STAGE} x
             JOIN c ON c.period = x.period AND c.rater_group = x.rater_group
             JOIN brands_brand b ON b.id = x.brand_id
-        ), r AS (
-            SELECT s.cell_id, s.score, {rank()} AS rank_all,
-                   {rank(", " + _bytes("s.domain"))} AS rank_domain, {rank(", s.parent_organization_id")} AS rank_parent
+            WHERE x.n >= %s AND b.status IN ({public})
+        ), o AS (
+            SELECT s.cell_id, s.period, s.rater_group, s.domain, s.parent_organization_id,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY {_bytes("s.period")}, {_bytes("s.rater_group")}
+                       ORDER BY s.score DESC, s.wilson DESC, s.n DESC, {_bytes("s.code")} ASC
+                   ) AS place
             FROM s
+        ), r AS (
+            SELECT o.cell_id, o.place AS rank_all,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY {_bytes("o.period")}, {_bytes("o.rater_group")}, {_bytes("o.domain")}
+                       ORDER BY o.place
+                   ) AS rank_domain,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY {_bytes("o.period")}, {_bytes("o.rater_group")}, o.parent_organization_id
+                       ORDER BY o.place
+                   ) AS rank_parent
+            FROM o
         )
         SELECT {", ".join(f"x.{c}" for c in STAGE_COLUMNS)},
                {", ".join(f"{sql} AS {name}" for sql, name in zip(derived, DERIVED_COLUMNS, strict=True))},
-               %s AS computed_at, r.score,
-               r.rank_all, r.rank_domain, r.rank_parent
+               %s AS computed_at, {score} AS score, r.rank_all, r.rank_domain, r.rank_parent
         FROM {STAGE} x
-        JOIN r ON r.cell_id = x.cell_id
+        JOIN c ON c.period = x.period AND c.rater_group = x.rater_group
+        LEFT JOIN r ON r.cell_id = x.cell_id
     """
-    return _execute(sql, [m, m, int(settings.SCORE_MIN_RATINGS), _now_param()])
+    return _execute(sql, [m, m, int(settings.SCORE_MIN_RATINGS), _now_param(), m, m])
 
 
 def _lock() -> None:
