@@ -8,7 +8,8 @@ temporary table (no indexes, no WAL), then each affected period is written once:
 3. quarters are sums of months, years of quarters, all time of years;
 4. each affected period is deleted and inserted again with its per-row statistics, Bayesian score
    and three ranks (window functions) in one INSERT. The period mean C moves with every rating, so
-   a whole period is re-scored, never one brand.
+   a whole period is re-scored, never one brand. On PostgreSQL the full job inserts into a new,
+   unindexed table, builds its indexes once and swaps it in (`_write_all_and_swap`).
 
 The full job runs the pipeline over everything. The incremental job first collects the dirty
 (brand, month) cells — ratings past the evaluation watermark, ratings created in the last
@@ -291,17 +292,18 @@ def _stage_unchanged(periods: list[str]) -> int:
     )
 
 
-def _write_from_stage(periods: list[str] | None) -> int:
-    """Replace the staged periods in `BrandScore`: per-row statistics, Bayesian score and ranks in one INSERT.
+def _write_from_stage(periods: list[str] | None, *, table: str = SCORE) -> int:
+    """Replace the staged periods in `table`: per-row statistics, Bayesian score and ranks in one INSERT.
 
     The period mean C (per rater group) comes from the staged cells, which are complete for each period.
+    `periods` None replaces every row; a `table` other than `BrandScore` is a new, empty one.
     """
     if _is_postgresql():
         # Statistics on the staged cells: the planner otherwise guesses the period means are many rows.
         _execute(f"ANALYZE {STAGE}")
-    if periods is None:
+    if table == SCORE and periods is None:
         _execute(f"DELETE FROM {SCORE}")
-    else:
+    elif table == SCORE:
         _execute(f"DELETE FROM {SCORE} WHERE period IN ({', '.join(['%s'] * len(periods))})", list(periods))
     m = float(settings.SCORE_PRIOR_WEIGHT)
     # Only public brands take a place; a revoked brand keeps its counts but drops out of the ranking.
@@ -315,7 +317,7 @@ def _write_from_stage(periods: list[str] | None) -> int:
     # columns), and joined back. Only the overall order sorts on the full key; the domain and parent
     # ranks number the rows of their partition in that order (one integer to compare): the same places.
     sql = f"""
-        INSERT INTO {SCORE} ({", ".join(columns)})
+        INSERT INTO {table} ({", ".join(columns)})
         WITH c AS (
             SELECT period, rater_group, {_float("SUM(overall_sum)")} / SUM(n) AS mean
             FROM {STAGE} GROUP BY period, rater_group
@@ -353,6 +355,60 @@ def _write_from_stage(periods: list[str] | None) -> int:
         LEFT JOIN r ON r.cell_id = x.cell_id
     """
     return _execute(sql, [m, m, int(settings.SCORE_MIN_RATINGS), _now_param(), m, m])
+
+
+BUILD = "evaluations_brandscore_build"
+
+
+def _fetch(sql: str, params: list | None = None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.fetchall()
+
+
+def _write_all_and_swap() -> None:
+    """PostgreSQL: build every row in a new table, index it, then put it in place of `BrandScore`.
+
+    Writing into an unindexed table and building each index once afterwards is several times faster
+    than updating the indexes row by row (and leaves no dead rows behind). The new table takes the
+    old one's columns, defaults, checks, identity, and every index and constraint under its own name,
+    read from the catalog, so migrations find the schema they made. Readers keep the old table until
+    the commit (the DROP waits for the ones still reading); the ones that arrive after read the new one.
+    """
+    quote = connection.ops.quote_name
+    _execute(f"DROP TABLE IF EXISTS {BUILD}")
+    _execute(f"CREATE TABLE {BUILD} (LIKE {SCORE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY)")
+    _write_from_stage(None, table=BUILD)
+    constraints = _fetch(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'x') ORDER BY contype, conname",
+        [SCORE],
+    )
+    indexes = _fetch(
+        "SELECT c.relname, x.indisunique, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+        "JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = %s::regclass AND NOT EXISTS "
+        "(SELECT 1 FROM pg_constraint k WHERE k.conrelid = x.indrelid AND k.conindid = x.indexrelid) "
+        "ORDER BY c.relname",
+        [SCORE],
+    )
+    (sequence,) = _fetch("SELECT pg_get_serial_sequence(%s, 'id')", [SCORE])[0]
+    renames = []
+    for i, (name, definition) in enumerate(constraints):
+        _execute(f"ALTER TABLE {BUILD} ADD CONSTRAINT brandscore_swap_c{i} {definition}")
+        renames.append(f"ALTER TABLE {SCORE} RENAME CONSTRAINT brandscore_swap_c{i} TO {quote(name)}")
+    for i, (name, unique, definition) in enumerate(indexes):
+        method = definition.split(" USING ", 1)[1]
+        _execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX brandscore_swap_i{i} ON {BUILD} USING {method}")
+        renames.append(f"ALTER INDEX brandscore_swap_i{i} RENAME TO {quote(name)}")
+    (new_sequence,) = _fetch("SELECT pg_get_serial_sequence(%s, 'id')", [BUILD])[0]
+    _execute(f"DROP TABLE {SCORE}")
+    _execute(f"ALTER TABLE {BUILD} RENAME TO {SCORE}")
+    for statement in renames:
+        _execute(statement)
+    if sequence and new_sequence:
+        _execute(f"ALTER SEQUENCE {new_sequence} RENAME TO {quote(sequence.rsplit('.', 1)[-1].strip(chr(34)))}")
+    # The planner's statistics went with the old table; readers should not wait for autovacuum.
+    _execute(f"ANALYZE {SCORE}")
 
 
 def _lock() -> None:
@@ -446,7 +502,10 @@ def scores_recompute_full() -> dict[str, int]:
     cells = _stage_group_months(dirty=False) + _stage_all_raters_months()
     for kind, finer in ROLLUPS:
         cells += _stage_rollup(kind=kind, finer=finer, dirty=False)
-    _write_from_stage(None)
+    if _is_postgresql():
+        _write_all_and_swap()
+    else:
+        _write_from_stage(None)
     _execute(f"DROP TABLE {STAGE}")
     _advance(mark, last_rating, last_change)
     periods = BrandScore.objects.values("period").distinct().count()
