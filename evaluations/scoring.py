@@ -237,7 +237,8 @@ def _stage_group_months(*, dirty: bool) -> int:
     )
 
 
-def _sum_into_stage(*, source: str, kind: str, target: str, group: str, group_by: list[str]) -> int:
+def _sum_into_stage(*, source: str, target: str, group: str, group_by: list[str], params: list) -> int:
+    """Sum the cells of `source` into the cells keyed by `target`; `params`: the kind, then those of `source`."""
     sums = ", ".join(f"SUM(m.{c})" for c in COUNT_COLUMNS)
     return _stage(
         f"""
@@ -246,7 +247,7 @@ def _sum_into_stage(*, source: str, kind: str, target: str, group: str, group_by
         FROM ({source}) m
         GROUP BY {", ".join(group_by)}
         """,
-        [kind],
+        params,
     )
 
 
@@ -254,27 +255,48 @@ def _stage_all_raters_months() -> int:
     """All-raters month cells: the sum of the rater-group month cells just staged."""
     source = f"SELECT * FROM {STAGE} WHERE kind = 'month' AND rater_group <> ''"
     return _sum_into_stage(
-        source=source, kind=BrandScore.Kind.MONTH, target="m.period", group="''", group_by=["m.brand_id", "m.period"]
+        source=source,
+        target="m.period",
+        group="''",
+        group_by=["m.brand_id", "m.period"],
+        params=[BrandScore.Kind.MONTH],
     )
 
 
-def _stage_rollup(*, kind: str, finer: str, dirty: bool) -> int:
-    """Cells of `kind` summed from the `finer` cells; when `dirty`, only the cells a dirty month feeds.
+def _feeding_periods(kind: str, months: list[str]) -> list[str] | None:
+    """The finer periods that may feed a dirty `kind` cell: the months of the dirty quarters, the quarters
+    of the dirty years; None for all time (every year feeds it)."""
+    if kind == BrandScore.Kind.QUARTER:
+        quarters = {(month[:4], (int(month[5:7]) + 2) // 3) for month in months}
+        return sorted(f"{year}-{3 * (quarter - 1) + k:02d}" for year, quarter in quarters for k in (1, 2, 3))
+    if kind == BrandScore.Kind.YEAR:
+        return sorted(f"{year}-Q{quarter}" for year in {month[:4] for month in months} for quarter in (1, 2, 3, 4))
+    return None
 
-    A dirty cell's finer cells are the rebuilt ones (staged) plus the unchanged ones still in the table.
+
+def _stage_rollup(*, kind: str, finer: str, dirty_months: list[str] | None = None) -> int:
+    """Cells of `kind` summed from the `finer` cells; with `dirty_months`, only the cells they feed.
+
+    A dirty cell's finer cells are the rebuilt ones (staged) plus the unchanged ones still in the table
+    (looked up by period through the unique cell index where the periods can be listed).
     """
     columns = ", ".join(STAGE_COLUMNS)
     source = f"SELECT {columns} FROM {STAGE} WHERE kind = '{finer}'"
-    if dirty:
+    params: list = [kind]
+    if dirty_months is not None:
         wanted = f"{_key_from_month(kind, 'd.month')} = {_key_from_finer(kind, 'x.period')}"
+        feeding = _feeding_periods(kind, dirty_months)
+        in_periods = f" AND x.period IN ({', '.join(['%s'] * len(feeding))})" if feeding else ""
         source += (
-            f" UNION ALL SELECT {columns} FROM {SCORE} x WHERE x.kind = '{finer}' AND NOT {_dirty_cell(finer, 'x')}"
+            f" UNION ALL SELECT {columns} FROM {SCORE} x WHERE x.kind = '{finer}'{in_periods}"
+            f" AND NOT {_dirty_cell(finer, 'x')}"
             f" AND EXISTS (SELECT 1 FROM {DIRTY} d WHERE d.brand_id = x.brand_id AND {wanted})"
         )
+        params += feeding or []
     target = _key_from_finer(kind, "m.period")
     # PostgreSQL refuses a constant ('all') in GROUP BY.
     group_by = ["m.brand_id", "m.rater_group"] + ([] if kind == BrandScore.Kind.ALL else [target])
-    return _sum_into_stage(source=source, kind=kind, target=target, group="m.rater_group", group_by=group_by)
+    return _sum_into_stage(source=source, target=target, group="m.rater_group", group_by=group_by, params=params)
 
 
 def _stage_unchanged(periods: list[str]) -> int:
@@ -458,10 +480,11 @@ def _mark_dirty(mark: ScoreWatermark) -> int:
     )
 
 
-def _dirty_periods() -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT month FROM {DIRTY}")
-        months = [row[0] for row in cursor.fetchall()]
+def _dirty_months() -> list[str]:
+    return sorted(row[0] for row in _fetch(f"SELECT DISTINCT month FROM {DIRTY}"))
+
+
+def _dirty_periods(months: list[str]) -> list[str]:
     periods = set(months) | {"all"}
     for month in months:
         periods |= {month[:4], f"{month[:4]}-Q{(int(month[5:7]) + 2) // 3}"}
@@ -479,11 +502,15 @@ def scores_fold_incremental() -> dict[str, int]:
     dirty = _mark_dirty(mark)
     result = {"dirty_months": dirty, "cells": 0, "periods": 0}
     if dirty:
+        if _is_postgresql():
+            # Its size decides between reading the dirty months' ratings by index or scanning them all.
+            _execute(f"ANALYZE {DIRTY}")
+        months = _dirty_months()
         _create_stage()
         cells = _stage_group_months(dirty=True) + _stage_all_raters_months()
         for kind, finer in ROLLUPS:
-            cells += _stage_rollup(kind=kind, finer=finer, dirty=True)
-        periods = _dirty_periods()
+            cells += _stage_rollup(kind=kind, finer=finer, dirty_months=months)
+        periods = _dirty_periods(months)
         _stage_unchanged(periods)
         _write_from_stage(periods)
         _execute(f"DROP TABLE {STAGE}")
@@ -501,7 +528,7 @@ def scores_recompute_full() -> dict[str, int]:
     _create_stage()
     cells = _stage_group_months(dirty=False) + _stage_all_raters_months()
     for kind, finer in ROLLUPS:
-        cells += _stage_rollup(kind=kind, finer=finer, dirty=False)
+        cells += _stage_rollup(kind=kind, finer=finer)
     if _is_postgresql():
         _write_all_and_swap()
     else:
