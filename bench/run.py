@@ -136,12 +136,16 @@ def load_tree_and_brands(brand_count: int) -> list[tuple[int, int]]:
 
 
 def copy_ratings(brands, count: int, first_receipt: int, days: list[datetime.date], created_at: str) -> None:
-    """COPY `count` ratings in chunks; about 3% flagged, optional dimensions present half the time."""
+    """COPY `count` ratings in chunks; about 3% flagged, optional dimensions present half the time.
+
+    One device per rating: the database allows one counted rating per device, brand and day.
+    """
     from django.db import connection
 
     columns = (
         "brand_id, organization_id, overall, management, service, quality, rater_group, comment, contact, "
-        "channel, receipt, device_hash, ip_hash, state, state_reason, rated_on, created_at"
+        "channel, receipt, device_hash, ip_hash, state, state_reason, rated_on, created_at, comment_status, "
+        "comment_reason"
     )
     rng = random.Random(first_receipt)
     grades = rng.choices(range(1, 6), weights=GRADE_WEIGHTS, k=count)
@@ -159,7 +163,7 @@ def copy_ratings(brands, count: int, first_receipt: int, days: list[datetime.dat
                 day = days[rng.randrange(len(days))]
                 buffer.write(
                     f"{brand_id}\t{organization_id}\t{grade}\t{dimension}\t{dimension}\t\\N\t{GROUPS[i % 5]}\t\t\t"
-                    f"web\tR{receipt:015d}\td{receipt % 50000}\ti{receipt % 70000}\t{state}\t\t{day}\t{created_at}\n"
+                    f"web\tR{receipt:015d}\td{receipt}\ti{receipt % 70000}\t{state}\t\t{day}\t{created_at}\tnone\t\n"
                 )
             buffer.seek(0)
             raw.copy_expert(f"COPY evaluations_evaluation ({columns}) FROM STDIN", buffer)

@@ -295,17 +295,30 @@ class BrandScore(models.Model):
 
     # Derived rows, rebuilt wholesale by the jobs: no database constraints on the keys (their per-row
     # checks would dominate the bulk inserts); ratings are never deleted, so brands are never deleted under them.
+    # No single-column indexes either: every read names the period and rater group first (the unique
+    # cell index serves a brand's cells), and each index costs the full rewrite a write per row.
     brand = models.ForeignKey(
-        Brand, on_delete=models.DO_NOTHING, db_constraint=False, related_name="scores", verbose_name=_("brand")
+        Brand,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="scores",
+        verbose_name=_("brand"),
     )
     # Denormalized at aggregation time so rankings filter and partition without joins.
     organization = models.ForeignKey(
-        Organization, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("organization")
+        Organization,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("organization"),
     )
     parent_organization = models.ForeignKey(
         Organization,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",

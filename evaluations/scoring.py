@@ -8,7 +8,8 @@ temporary table (no indexes, no WAL), then each affected period is written once:
 3. quarters are sums of months, years of quarters, all time of years;
 4. each affected period is deleted and inserted again with its per-row statistics, Bayesian score
    and three ranks (window functions) in one INSERT. The period mean C moves with every rating, so
-   a whole period is re-scored, never one brand.
+   a whole period is re-scored, never one brand. On PostgreSQL the full job inserts into a new,
+   unindexed table, builds its indexes once and swaps it in (`_write_all_and_swap`).
 
 The full job runs the pipeline over everything. The incremental job first collects the dirty
 (brand, month) cells — ratings past the evaluation watermark, ratings created in the last
@@ -236,7 +237,8 @@ def _stage_group_months(*, dirty: bool) -> int:
     )
 
 
-def _sum_into_stage(*, source: str, kind: str, target: str, group: str, group_by: list[str]) -> int:
+def _sum_into_stage(*, source: str, target: str, group: str, group_by: list[str], params: list) -> int:
+    """Sum the cells of `source` into the cells keyed by `target`; `params`: the kind, then those of `source`."""
     sums = ", ".join(f"SUM(m.{c})" for c in COUNT_COLUMNS)
     return _stage(
         f"""
@@ -245,7 +247,7 @@ def _sum_into_stage(*, source: str, kind: str, target: str, group: str, group_by
         FROM ({source}) m
         GROUP BY {", ".join(group_by)}
         """,
-        [kind],
+        params,
     )
 
 
@@ -253,27 +255,48 @@ def _stage_all_raters_months() -> int:
     """All-raters month cells: the sum of the rater-group month cells just staged."""
     source = f"SELECT * FROM {STAGE} WHERE kind = 'month' AND rater_group <> ''"
     return _sum_into_stage(
-        source=source, kind=BrandScore.Kind.MONTH, target="m.period", group="''", group_by=["m.brand_id", "m.period"]
+        source=source,
+        target="m.period",
+        group="''",
+        group_by=["m.brand_id", "m.period"],
+        params=[BrandScore.Kind.MONTH],
     )
 
 
-def _stage_rollup(*, kind: str, finer: str, dirty: bool) -> int:
-    """Cells of `kind` summed from the `finer` cells; when `dirty`, only the cells a dirty month feeds.
+def _feeding_periods(kind: str, months: list[str]) -> list[str] | None:
+    """The finer periods that may feed a dirty `kind` cell: the months of the dirty quarters, the quarters
+    of the dirty years; None for all time (every year feeds it)."""
+    if kind == BrandScore.Kind.QUARTER:
+        quarters = {(month[:4], (int(month[5:7]) + 2) // 3) for month in months}
+        return sorted(f"{year}-{3 * (quarter - 1) + k:02d}" for year, quarter in quarters for k in (1, 2, 3))
+    if kind == BrandScore.Kind.YEAR:
+        return sorted(f"{year}-Q{quarter}" for year in {month[:4] for month in months} for quarter in (1, 2, 3, 4))
+    return None
 
-    A dirty cell's finer cells are the rebuilt ones (staged) plus the unchanged ones still in the table.
+
+def _stage_rollup(*, kind: str, finer: str, dirty_months: list[str] | None = None) -> int:
+    """Cells of `kind` summed from the `finer` cells; with `dirty_months`, only the cells they feed.
+
+    A dirty cell's finer cells are the rebuilt ones (staged) plus the unchanged ones still in the table
+    (looked up by period through the unique cell index where the periods can be listed).
     """
     columns = ", ".join(STAGE_COLUMNS)
     source = f"SELECT {columns} FROM {STAGE} WHERE kind = '{finer}'"
-    if dirty:
+    params: list = [kind]
+    if dirty_months is not None:
         wanted = f"{_key_from_month(kind, 'd.month')} = {_key_from_finer(kind, 'x.period')}"
+        feeding = _feeding_periods(kind, dirty_months)
+        in_periods = f" AND x.period IN ({', '.join(['%s'] * len(feeding))})" if feeding else ""
         source += (
-            f" UNION ALL SELECT {columns} FROM {SCORE} x WHERE x.kind = '{finer}' AND NOT {_dirty_cell(finer, 'x')}"
+            f" UNION ALL SELECT {columns} FROM {SCORE} x WHERE x.kind = '{finer}'{in_periods}"
+            f" AND NOT {_dirty_cell(finer, 'x')}"
             f" AND EXISTS (SELECT 1 FROM {DIRTY} d WHERE d.brand_id = x.brand_id AND {wanted})"
         )
+        params += feeding or []
     target = _key_from_finer(kind, "m.period")
     # PostgreSQL refuses a constant ('all') in GROUP BY.
     group_by = ["m.brand_id", "m.rater_group"] + ([] if kind == BrandScore.Kind.ALL else [target])
-    return _sum_into_stage(source=source, kind=kind, target=target, group="m.rater_group", group_by=group_by)
+    return _sum_into_stage(source=source, target=target, group="m.rater_group", group_by=group_by, params=params)
 
 
 def _stage_unchanged(periods: list[str]) -> int:
@@ -291,55 +314,123 @@ def _stage_unchanged(periods: list[str]) -> int:
     )
 
 
-def _write_from_stage(periods: list[str] | None) -> int:
-    """Replace the staged periods in `BrandScore`: per-row statistics, Bayesian score and ranks in one INSERT.
+def _write_from_stage(periods: list[str] | None, *, table: str = SCORE) -> int:
+    """Replace the staged periods in `table`: per-row statistics, Bayesian score and ranks in one INSERT.
 
     The period mean C (per rater group) comes from the staged cells, which are complete for each period.
+    `periods` None replaces every row; a `table` other than `BrandScore` is a new, empty one.
     """
-    if periods is None:
+    if _is_postgresql():
+        # Statistics on the staged cells: the planner otherwise guesses the period means are many rows.
+        _execute(f"ANALYZE {STAGE}")
+    if table == SCORE and periods is None:
         _execute(f"DELETE FROM {SCORE}")
-    else:
+    elif table == SCORE:
         _execute(f"DELETE FROM {SCORE} WHERE period IN ({', '.join(['%s'] * len(periods))})", list(periods))
     m = float(settings.SCORE_PRIOR_WEIGHT)
     # Only public brands take a place; a revoked brand keeps its counts but drops out of the ranking.
     public = ", ".join(f"'{status}'" for status in Brand.PUBLIC_STATUSES)
-    order = f"ORDER BY s.score DESC, s.wilson DESC, s.n DESC, {_bytes('s.code')} ASC"
-
-    def rank(extra: str = "") -> str:
-        partition = f"{_bytes('s.period')}, {_bytes('s.rater_group')}, s.eligible{extra}"
-        return f"CASE WHEN s.eligible = 1 THEN ROW_NUMBER() OVER (PARTITION BY {partition} {order}) END"
 
     derived = _derived("x")
     wilson = derived[DERIVED_COLUMNS.index("wilson")]
+    score = f"(x.overall_sum + {_float('%s')} * c.mean) / (x.n + {_float('%s')})"
     columns = INSERT_COLUMNS + ["score", '"rank"', "rank_domain", "rank_parent"]
-    # Ranks are computed over narrow rows (keys and sort columns only) and joined back: the three
-    # window sorts then move a fraction of the bytes.
+    # Only the ranked rows (enough ratings, public brand) are sorted, over narrow rows (keys and sort
+    # columns), and joined back. Only the overall order sorts on the full key; the domain and parent
+    # ranks number the rows of their partition in that order (one integer to compare): the same places.
     sql = f"""
-        INSERT INTO {SCORE} ({", ".join(columns)})
+        INSERT INTO {table} ({", ".join(columns)})
         WITH c AS (
             SELECT period, rater_group, {_float("SUM(overall_sum)")} / SUM(n) AS mean
             FROM {STAGE} GROUP BY period, rater_group
         ), s AS (
             SELECT x.cell_id, x.period, x.rater_group, x.domain, x.parent_organization_id, x.n, b.code,
-                   {wilson} AS wilson,
-                   (x.overall_sum + {_float("%s")} * c.mean) / (x.n + {_float("%s")}) AS score,
-                   CASE WHEN x.n >= %s AND b.status IN ({public}) THEN 1 ELSE 0 END AS eligible
+                   {wilson} AS wilson, {score} AS score
             FROM {STAGE} x
             JOIN c ON c.period = x.period AND c.rater_group = x.rater_group
             JOIN brands_brand b ON b.id = x.brand_id
-        ), r AS (
-            SELECT s.cell_id, s.score, {rank()} AS rank_all,
-                   {rank(", " + _bytes("s.domain"))} AS rank_domain, {rank(", s.parent_organization_id")} AS rank_parent
+            WHERE x.n >= %s AND b.status IN ({public})
+        ), o AS (
+            SELECT s.cell_id, s.period, s.rater_group, s.domain, s.parent_organization_id,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY {_bytes("s.period")}, {_bytes("s.rater_group")}
+                       ORDER BY s.score DESC, s.wilson DESC, s.n DESC, {_bytes("s.code")} ASC
+                   ) AS place
             FROM s
+        ), r AS (
+            SELECT o.cell_id, o.place AS rank_all,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY {_bytes("o.period")}, {_bytes("o.rater_group")}, {_bytes("o.domain")}
+                       ORDER BY o.place
+                   ) AS rank_domain,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY {_bytes("o.period")}, {_bytes("o.rater_group")}, o.parent_organization_id
+                       ORDER BY o.place
+                   ) AS rank_parent
+            FROM o
         )
         SELECT {", ".join(f"x.{c}" for c in STAGE_COLUMNS)},
                {", ".join(f"{sql} AS {name}" for sql, name in zip(derived, DERIVED_COLUMNS, strict=True))},
-               %s AS computed_at, r.score,
-               r.rank_all, r.rank_domain, r.rank_parent
+               %s AS computed_at, {score} AS score, r.rank_all, r.rank_domain, r.rank_parent
         FROM {STAGE} x
-        JOIN r ON r.cell_id = x.cell_id
+        JOIN c ON c.period = x.period AND c.rater_group = x.rater_group
+        LEFT JOIN r ON r.cell_id = x.cell_id
     """
-    return _execute(sql, [m, m, int(settings.SCORE_MIN_RATINGS), _now_param()])
+    return _execute(sql, [m, m, int(settings.SCORE_MIN_RATINGS), _now_param(), m, m])
+
+
+BUILD = "evaluations_brandscore_build"
+
+
+def _fetch(sql: str, params: list | None = None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.fetchall()
+
+
+def _write_all_and_swap() -> None:
+    """PostgreSQL: build every row in a new table, index it, then put it in place of `BrandScore`.
+
+    Writing into an unindexed table and building each index once afterwards is several times faster
+    than updating the indexes row by row (and leaves no dead rows behind). The new table takes the
+    old one's columns, defaults, checks, identity, and every index and constraint under its own name,
+    read from the catalog, so migrations find the schema they made. Readers keep the old table until
+    the commit (the DROP waits for the ones still reading); the ones that arrive after read the new one.
+    """
+    quote = connection.ops.quote_name
+    _execute(f"DROP TABLE IF EXISTS {BUILD}")
+    _execute(f"CREATE TABLE {BUILD} (LIKE {SCORE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY)")
+    _write_from_stage(None, table=BUILD)
+    constraints = _fetch(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'x') ORDER BY contype, conname",
+        [SCORE],
+    )
+    indexes = _fetch(
+        "SELECT c.relname, x.indisunique, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+        "JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = %s::regclass AND NOT EXISTS "
+        "(SELECT 1 FROM pg_constraint k WHERE k.conrelid = x.indrelid AND k.conindid = x.indexrelid) "
+        "ORDER BY c.relname",
+        [SCORE],
+    )
+    (sequence,) = _fetch("SELECT pg_get_serial_sequence(%s, 'id')", [SCORE])[0]
+    renames = []
+    for i, (name, definition) in enumerate(constraints):
+        _execute(f"ALTER TABLE {BUILD} ADD CONSTRAINT brandscore_swap_c{i} {definition}")
+        renames.append(f"ALTER TABLE {SCORE} RENAME CONSTRAINT brandscore_swap_c{i} TO {quote(name)}")
+    for i, (name, unique, definition) in enumerate(indexes):
+        method = definition.split(" USING ", 1)[1]
+        _execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX brandscore_swap_i{i} ON {BUILD} USING {method}")
+        renames.append(f"ALTER INDEX brandscore_swap_i{i} RENAME TO {quote(name)}")
+    (new_sequence,) = _fetch("SELECT pg_get_serial_sequence(%s, 'id')", [BUILD])[0]
+    _execute(f"DROP TABLE {SCORE}")
+    _execute(f"ALTER TABLE {BUILD} RENAME TO {SCORE}")
+    for statement in renames:
+        _execute(statement)
+    if sequence and new_sequence:
+        _execute(f"ALTER SEQUENCE {new_sequence} RENAME TO {quote(sequence.rsplit('.', 1)[-1].strip(chr(34)))}")
+    # The planner's statistics went with the old table; readers should not wait for autovacuum.
+    _execute(f"ANALYZE {SCORE}")
 
 
 def _lock() -> None:
@@ -389,10 +480,11 @@ def _mark_dirty(mark: ScoreWatermark) -> int:
     )
 
 
-def _dirty_periods() -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT month FROM {DIRTY}")
-        months = [row[0] for row in cursor.fetchall()]
+def _dirty_months() -> list[str]:
+    return sorted(row[0] for row in _fetch(f"SELECT DISTINCT month FROM {DIRTY}"))
+
+
+def _dirty_periods(months: list[str]) -> list[str]:
     periods = set(months) | {"all"}
     for month in months:
         periods |= {month[:4], f"{month[:4]}-Q{(int(month[5:7]) + 2) // 3}"}
@@ -410,11 +502,15 @@ def scores_fold_incremental() -> dict[str, int]:
     dirty = _mark_dirty(mark)
     result = {"dirty_months": dirty, "cells": 0, "periods": 0}
     if dirty:
+        if _is_postgresql():
+            # Its size decides between reading the dirty months' ratings by index or scanning them all.
+            _execute(f"ANALYZE {DIRTY}")
+        months = _dirty_months()
         _create_stage()
         cells = _stage_group_months(dirty=True) + _stage_all_raters_months()
         for kind, finer in ROLLUPS:
-            cells += _stage_rollup(kind=kind, finer=finer, dirty=True)
-        periods = _dirty_periods()
+            cells += _stage_rollup(kind=kind, finer=finer, dirty_months=months)
+        periods = _dirty_periods(months)
         _stage_unchanged(periods)
         _write_from_stage(periods)
         _execute(f"DROP TABLE {STAGE}")
@@ -432,8 +528,11 @@ def scores_recompute_full() -> dict[str, int]:
     _create_stage()
     cells = _stage_group_months(dirty=False) + _stage_all_raters_months()
     for kind, finer in ROLLUPS:
-        cells += _stage_rollup(kind=kind, finer=finer, dirty=False)
-    _write_from_stage(None)
+        cells += _stage_rollup(kind=kind, finer=finer)
+    if _is_postgresql():
+        _write_all_and_swap()
+    else:
+        _write_from_stage(None)
     _execute(f"DROP TABLE {STAGE}")
     _advance(mark, last_rating, last_change)
     periods = BrandScore.objects.values("period").distinct().count()

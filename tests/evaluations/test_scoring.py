@@ -182,11 +182,14 @@ def test_incremental_in_any_batches_equals_full_recompute(tree, settings, operat
 
 
 def fail_at_the_final_write():
-    """Let the job stage everything and delete the rows it replaces, then fail on the INSERT of the new ones."""
+    """Let the job stage everything and delete the rows it replaces, then fail on the INSERT of the new ones.
+
+    On PostgreSQL the full job inserts them into a new table that it then swaps in (`scoring.BUILD`).
+    """
     real = scoring._execute
 
     def execute(sql, params=None):
-        if sql.lstrip().startswith(f"INSERT INTO {scoring.SCORE} "):
+        if sql.lstrip().startswith((f"INSERT INTO {scoring.SCORE} ", f"INSERT INTO {scoring.BUILD} ")):
             raise RuntimeError("injected")
         return real(sql, params)
 
