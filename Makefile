@@ -42,10 +42,12 @@ messages: setup
 # Speed targets. Needs DATABASE_URL on PostgreSQL (REDIS_URL optional); starts and stops gunicorn on :8103.
 bench: bench-submit bench-scores
 
-# Its own PostgreSQL database (created if missing); REDIS_URL is used when set, as in production.
+# The production shape: gunicorn over PostgreSQL (its own database, created if missing) and Redis
+# (throttle counters, cache and broker). Without Redis, tasks are eager and each rating folds scores inline.
 BENCH_SUBMIT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench_submit
+BENCH_SUBMIT_REDIS_URL ?= redis://127.0.0.1:6379/7
 bench-submit: setup
-	DATABASE_URL=$(BENCH_SUBMIT_DATABASE_URL) $(BIN)/python bench/submit.py $(SUBMIT_ARGS)
+	DATABASE_URL=$(BENCH_SUBMIT_DATABASE_URL) REDIS_URL=$(BENCH_SUBMIT_REDIS_URL) $(BIN)/python bench/submit.py $(SUBMIT_ARGS)
 
 # Refresh the vendored ALTCHA widget (MIT) from the npm registry; the built file is committed.
 ALTCHA_VERSION := 1.5.1
