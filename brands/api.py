@@ -181,9 +181,7 @@ class BrandViewSet(
             logo=data.get("logo"),
             cover=data.get("cover"),
         )
-        serializer.instance = (
-            selectors.with_progress(Brand.objects.filter(pk=brand.pk)).select_related("organization").get()
-        )
+        serializer.instance = self._fresh(brand)
 
     def perform_update(self, serializer):
         data = serializer.validated_data
@@ -203,7 +201,7 @@ class BrandViewSet(
         return super().update(request, *args, **kwargs)
 
     def _fresh(self, brand: Brand) -> Brand:
-        return selectors.with_progress(Brand.objects.filter(pk=brand.pk)).select_related("organization").get()
+        return selectors.brand_with_progress_get(pk=brand.pk)
 
     @extend_schema(request=TransitionSerializer, responses=BrandSerializer)
     @action(detail=True, methods=["post"])

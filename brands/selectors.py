@@ -154,6 +154,20 @@ def brand_visible_list(*, user) -> QuerySet[Brand]:
     return with_progress(queryset)
 
 
+def brand_with_progress_get(*, pk: int) -> Brand:
+    """A brand just written by a service, re-read with its progress for the response."""
+    return with_progress(Brand.objects.filter(pk=pk)).select_related("organization").get()
+
+
+def recent_decisions(*, user, limit: int = 20) -> QuerySet[Brand]:
+    """Brands in the reviewer's subtree that have been decided on, most recently changed first."""
+    return (
+        brand_list_for(user=user, action=rules.Action.REVIEW)
+        .exclude(status__in=(Brand.Status.DRAFT, Brand.Status.SUBMITTED))
+        .order_by("-updated_at")[:limit]
+    )
+
+
 def review_queue(*, user) -> QuerySet[Brand]:
     return brand_list_for(user=user, action=rules.Action.REVIEW).filter(status=Brand.Status.SUBMITTED)
 

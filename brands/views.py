@@ -325,9 +325,7 @@ def dashboard_home(request):
             "queue": selectors.review_queue(user=request.user),
             "counts": [(Brand.Status(s).label, s, n) for s, n in counts.items()],
             "cases": selectors.cases_awaiting(user=request.user),
-            "recent": selectors.brand_list_for(user=request.user, action=rules.Action.REVIEW)
-            .exclude(status__in=(Brand.Status.DRAFT, Brand.Status.SUBMITTED))
-            .order_by("-updated_at")[:20],
+            "recent": selectors.recent_decisions(user=request.user),
         },
     )
 

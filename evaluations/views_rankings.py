@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from evaluations import rankings
 from evaluations.rankings_filters import RankingFilterForm
-from organizations.models import Organization
+from organizations.selectors import organization_parents
 
 
 def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
@@ -37,7 +37,7 @@ def ranking_page(request):
         "form": form,
         "page": page,
         "periods": rankings.ranking_periods(),
-        "parents": Organization.objects.filter(numchild__gt=0).order_by("path").only("id", "name", "depth"),
+        "parents": organization_parents(),
         "query": query.urlencode(),
         "fields": rankings.CSV_FIELDS,
     }

@@ -15,5 +15,10 @@ def organization_list(*, user) -> QuerySet[Organization]:
     return rules.organizations_for(user, rules.Action.VIEW).annotate(parent_id=Subquery(parent)).order_by("path")
 
 
+def organization_parents() -> QuerySet[Organization]:
+    """Organizations with children, in tree order: the choices of a "within parent" filter."""
+    return Organization.objects.filter(numchild__gt=0).order_by("path").only("id", "name", "depth")
+
+
 def organization_subtree(*, organization: Organization) -> QuerySet[Organization]:
     return Organization.objects.filter(path__startswith=organization.path).order_by("path")
