@@ -1,9 +1,10 @@
-"""API plumbing shared by every app: the exception handler."""
+"""API plumbing shared by every app: the exception handler, content negotiation for JSON-only views."""
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -24,3 +25,14 @@ def exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     return drf_exception_handler(exc, context)
+
+
+class JSONOnlyNegotiation(DefaultContentNegotiation):
+    """For views with one renderer: answer with it whatever the Accept header says (RFC 9110 allows it).
+
+    Parsing still follows the request's Content-Type (415 for anything unparseable). DRF's
+    documented way to skip renderer negotiation, which costs more than the rest of a small view.
+    """
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type

@@ -136,7 +136,15 @@ def fast_set_json(key: str, value, timeout: int) -> None:
         client.set(backend.make_and_validate_key(key), json.dumps(value), ex=timeout)
 
 
-# Increment each counter (setting its expiry when it is new) and read one more key, in one command.
+def fast_add(key: str, value, timeout: int) -> bool:
+    """``cache.add`` (set unless present; True if set) on the shared client: one round trip."""
+    backend, client = _redis()
+    if client is None:
+        return backend.add(key, value, timeout)
+    return bool(client.set(backend.make_and_validate_key(key), json.dumps(value), ex=timeout, nx=True))
+
+
+# Increment each counter (setting its expiry when it is new) and read the remaining keys, in one command.
 _COUNT_AND_GET = """
 local out = {}
 for i = 1, #ARGV do
@@ -144,16 +152,16 @@ for i = 1, #ARGV do
   if value == 1 then redis.call('EXPIRE', KEYS[i], ARGV[i]) end
   out[i] = value
 end
-if #KEYS > #ARGV then out[#ARGV + 1] = redis.call('GET', KEYS[#KEYS]) or '' end
+for i = #ARGV + 1, #KEYS do out[i] = redis.call('GET', KEYS[i]) or '' end
 return out
 """
 _scripts: dict[int, object] = {}
 
 
-def _incr_many(keys: list[tuple[str, int]], also_get: str = ""):
-    """Increment (key, timeout) counters and read one JSON value (``also_get``), on Redis in one round trip.
+def _incr_many(keys: list[tuple[str, int]], also_get: tuple[str, ...] = ()):
+    """Increment (key, timeout) counters and read JSON values (``also_get``), on Redis in one round trip.
 
-    Returns (counter values, the value read or None). This is the submit path's hot spot.
+    Returns (counter values, {key read: value or None}). This is the submit path's hot spot.
     """
     backend, client = _redis()
     if client is not None:
@@ -161,12 +169,11 @@ def _incr_many(keys: list[tuple[str, int]], also_get: str = ""):
         if script is None:
             script = _scripts[id(client)] = client.register_script(_COUNT_AND_GET)
         full_keys = [backend.make_and_validate_key(key) for key, _timeout in keys]
-        if also_get:
-            full_keys.append(backend.make_and_validate_key(also_get))
+        full_keys += [backend.make_and_validate_key(key) for key in also_get]
         result = script(keys=full_keys, args=[timeout for _key, timeout in keys])
-        got = json.loads(result[-1]) if also_get and result[-1] else None
+        got = {key: json.loads(raw) if raw else None for key, raw in zip(also_get, result[len(keys) :], strict=True)}
         return [int(value) for value in result[: len(keys)]], got
-    got = backend.get(also_get) if also_get else None
+    got = {key: backend.get(key) for key in also_get}
     values = []
     for key, timeout in keys:
         cache.add(key, 0, timeout)
@@ -194,12 +201,15 @@ class Counts:
     per_ip: int
     per_ip_brand: int
     burst: int
-    # A cache value fetched in the same round trip (the API reads its brand this way).
-    prefetched: object = None
+    # Cache values read in the same round trip, by key (the API reads its brand this way).
+    prefetched: dict = field(default_factory=dict)
 
 
-def count_submission(*, ip: str, brand_code: str, prefetch: str = "") -> Counts:
-    """Count this submission in its windows (keyed by the brand's code, which never changes)."""
+def count_submission(*, ip: str, brand_code: str, prefetch: tuple[str, ...] = ()) -> Counts:
+    """Count this submission in its windows (keyed by the brand's code, which never changes).
+
+    ``prefetch`` names cache keys to read in the same round trip; their values come back in ``prefetched``.
+    """
     window, burst_window = settings.EVALUATION_THROTTLE_WINDOW, settings.EVALUATION_BURST_WINDOW
     ip_hash = salted_hash("ip", ip)
     net = salted_hash("net", network_of(ip))

@@ -54,7 +54,11 @@ class Evaluation(models.Model):
         FLAGGED = "flagged", _("Flagged")  # suspicious: left out of scores until a reviewer restores it
         EXCLUDED = "excluded", _("Excluded")  # decided: left out for good (e.g. an upheld appeal)
 
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("brand"))
+    # Not indexed on its own: the (brand, rated_on) index serves brand lookups, and every index slows
+    # the submit path's insert.
+    brand = models.ForeignKey(
+        Brand, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("brand"), db_index=False
+    )
     # Denormalized from the brand so tenancy filters need no join.
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("organization")
@@ -69,7 +73,9 @@ class Evaluation(models.Model):
     comment = models.TextField(_("comment"), max_length=500, blank=True)
     contact = models.CharField(_("contact"), max_length=100, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
-    receipt = models.CharField(_("receipt"), max_length=32, unique=True)
+    # Unique by a constraint rather than ``unique=True``, which on PostgreSQL adds a second,
+    # pattern-matching index that no query uses (receipts are looked up by equality).
+    receipt = models.CharField(_("receipt"), max_length=32)
     # Salted hashes only; the raw IP is never stored.
     # Not indexed on their own: the partial unique constraint covers device lookups and
     # the throttles count in the cache; every index slows the submit path's insert.
@@ -79,7 +85,9 @@ class Evaluation(models.Model):
     state_reason = models.CharField(_("reason"), max_length=200, blank=True)
     # Local (Asia/Shanghai) calendar day of the rating: the unit of "one per day" and of periods.
     rated_on = models.DateField(_("rated on"))
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    # Indexed by migration 0007_created_at_brin: BRIN on PostgreSQL (rows arrive in time order, and a BRIN index
+    # costs the insert almost nothing), B-tree elsewhere. Read by the score jobs' overlap window.
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     # Comments are public only once published by a moderator.
     comment_status = models.CharField(
         _("comment status"), max_length=10, choices=CommentStatus.choices, default=CommentStatus.NONE
@@ -94,6 +102,7 @@ class Evaluation(models.Model):
             _grade_check("management", nullable=True),
             _grade_check("service", nullable=True),
             _grade_check("quality", nullable=True),
+            models.UniqueConstraint(fields=["receipt"], name="evaluation_receipt_unique"),
             # One counted rating per device per brand per day, enforced by the database so that
             # concurrent submissions cannot both count; repeats are stored as not counted.
             models.UniqueConstraint(

@@ -35,6 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from brands.models import Brand
+from evaluations import integrity
 from evaluations.models import BrandScore, Evaluation, EvaluationStateChange, ScoreWatermark
 
 # Any constant shared by every process; it names "the scoring job" among advisory locks.
@@ -551,7 +552,7 @@ def request_refresh() -> bool:
 
     delay = settings.SCORE_REFRESH_DELAY_SECONDS
     # The key outlives the countdown so a lost job only delays folding until the key expires.
-    if not cache.add(REFRESH_PENDING_KEY, 1, timeout=delay + 60):
+    if not integrity.fast_add(REFRESH_PENDING_KEY, 1, timeout=delay + 60):
         return False
     scores_fold.apply_async(countdown=delay)
     return True

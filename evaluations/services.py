@@ -73,6 +73,10 @@ def evaluation_change_state(*, evaluation: Evaluation, to_state: str, reason: st
 # --- submission -------------------------------------------------------------------
 
 
+# Cache keys read along with the throttle counters (one round trip): whether a score fold is pending.
+SUBMIT_PREFETCH = (scoring.REFRESH_PENDING_KEY,)
+
+
 @dataclass
 class SubmitResult:
     evaluation: Evaluation
@@ -141,7 +145,9 @@ def evaluation_submit(
     if contact and overall not in BAD_GRADES:
         raise ApplicationError(contact_only_for_bad_message(), field="contact")
     ip_hash = integrity.salted_hash("ip", signals.ip)
-    counts = signals.counts or integrity.count_submission(ip=signals.ip, brand_code=brand.code)
+    counts = signals.counts or integrity.count_submission(
+        ip=signals.ip, brand_code=brand.code, prefetch=SUBMIT_PREFETCH
+    )
     integrity.check_throttle(counts)
     reasons = _flags(signals=signals, counts=counts)
     if comment:
@@ -170,7 +176,8 @@ def evaluation_submit(
     )
     state = Evaluation.State.FLAGGED if reasons else Evaluation.State.COUNTED
     reason = "; ".join(reasons)[:200]
-    return _insert(fields=fields, state=state, reason=reason)
+    refresh_pending = bool(counts.prefetched.get(scoring.REFRESH_PENDING_KEY))
+    return _insert(fields=fields, state=state, reason=reason, refresh_pending=refresh_pending)
 
 
 _COUNTED_INSERT_SQL: dict[str, tuple[str, list]] = {}
@@ -212,7 +219,7 @@ def _insert_unless_counted_exists(evaluation: Evaluation) -> bool:
     return True
 
 
-def _insert(*, fields: dict, state: str, reason: str) -> SubmitResult:
+def _insert(*, fields: dict, state: str, reason: str, refresh_pending: bool = False) -> SubmitResult:
     """Insert the rating; the partial unique constraint decides whether it counts.
 
     A bad rating is inserted together with its rectification in one transaction.
@@ -230,8 +237,12 @@ def _insert(*, fields: dict, state: str, reason: str) -> SubmitResult:
     else:
         inserted = _insert_unless_counted_exists(evaluation)
     if inserted:
-        # Only counted ratings move scores; one debounced fold follows a burst of them.
-        transaction.on_commit(scoring.request_refresh)
+        # Only counted ratings move scores; one debounced fold follows a burst of them. In a burst
+        # the fold is already pending (read with the throttle counters, so no extra round trip)
+        # and will see this rating. In the rare race where that fold starts between the read and
+        # this commit, the next one folds it: the beat's every 30 s, or the next submission's.
+        if not refresh_pending:
+            transaction.on_commit(scoring.request_refresh)
         return SubmitResult(evaluation=evaluation, already_rated=False)
     # This device already has a counted rating of the brand today: keep this one, not counted.
     repeat = Evaluation.objects.create(
