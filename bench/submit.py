@@ -131,9 +131,9 @@ def drive(path: str, seconds: float, threads: int) -> tuple[float, int, dict[int
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=15.0, help="per endpoint, over all rounds")
+    parser.add_argument("--seconds", type=float, default=30.0, help="per endpoint, over all rounds")
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)  # gunicorn's advice
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "")
