@@ -3,8 +3,10 @@
 Visibility rules live here (and in ``organizations.rules``), so pages and the API agree.
 """
 
+import uuid
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Case as DbCase
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
@@ -31,6 +33,15 @@ def with_progress(queryset: QuerySet[Brand]) -> QuerySet[Brand]:
 def brand_public_list() -> QuerySet[Brand]:
     """Brands the public may see (cultivating, named, demonstration)."""
     return Brand.objects.filter(status__in=Brand.PUBLIC_STATUSES).select_related("organization")
+
+
+# Changes whenever a brand enters or leaves the public statuses; caches of public lists key on it.
+BRAND_PUBLIC_VERSION_KEY = "brand:public:version"
+
+
+def brand_public_version() -> str:
+    """A token that changes with every brand status transition (see ``brands.services``)."""
+    return cache.get_or_set(BRAND_PUBLIC_VERSION_KEY, lambda: uuid.uuid4().hex, None)
 
 
 def brand_public_cache_key(code: str) -> str:

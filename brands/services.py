@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from brands.images import NormalizedImage
 from brands.models import Brand, BrandTransition, Case, Commitment, Milestone, Plan, ProgressReport, ReportPhoto
-from brands.selectors import brand_public_cache_key
+from brands.selectors import BRAND_PUBLIC_VERSION_KEY, brand_public_cache_key
 from config.errors import ApplicationError
 from organizations import rules
 from organizations.models import Organization
@@ -165,6 +165,7 @@ def _transition(*, user, brand: Brand, decision: str, comment: str) -> Brand:
     )
     # The rating endpoint caches whether a brand is public; a revoked brand must stop taking ratings at once.
     transaction.on_commit(partial(cache.delete, brand_public_cache_key(brand.code)))
+    transaction.on_commit(partial(cache.delete, BRAND_PUBLIC_VERSION_KEY))
     return brand
 
 

@@ -55,6 +55,7 @@ class RankingRowSerializer(serializers.ModelSerializer):
 
 
 class RankingPagination(PageNumberPagination):
+    django_paginator_class = rankings.RankingPaginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500

@@ -9,11 +9,16 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from brands.models import Brand
+from brands.selectors import brand_public_version
 from config.errors import ApplicationError
+from evaluations import scoring
 from evaluations.models import BrandScore
 
 PERIOD_PATTERN = re.compile(r"^(?:all|(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?)$")
@@ -64,6 +69,25 @@ def ranking_rank_field(*, domain: str = "", parent: int | None = None) -> str:
     return "rank"
 
 
+RANKING_ROW_FIELDS = [
+    "brand",
+    "organization",
+    "domain",
+    "period",
+    "rater_group",
+    "n",
+    *(f"grade_{grade}" for grade in range(1, 6)),
+    "overall_mean",
+    "score",
+    "wilson",
+    "net_score",
+    "bad_rate",
+    "rank",
+    "rank_domain",
+    "rank_parent",
+]
+
+
 def ranking_rows(
     *, period: str, domain: str = "", parent: int | None = None, rater_group: str = ""
 ) -> QuerySet[BrandScore]:
@@ -78,6 +102,8 @@ def ranking_rows(
     rows = BrandScore.objects.filter(
         period=period, rater_group=rater_group, brand__status__in=Brand.PUBLIC_STATUSES
     ).select_related("brand", "organization")
+    # What the page, the API and the CSV show: not the brands' long texts nor the other counts.
+    rows = rows.only(*RANKING_ROW_FIELDS, "brand__code", "brand__name", "brand__status", "organization__name")
     if domain:
         rows = rows.filter(domain=domain)
     if parent:
@@ -86,7 +112,25 @@ def ranking_rows(
     if previous:
         earlier = BrandScore.objects.filter(brand=OuterRef("brand"), period=previous, rater_group=rater_group)
         rows = rows.annotate(previous_position=Subquery(earlier.values(rank_field)[:1]))
-    return rows.annotate(position=F(rank_field)).order_by(F(rank_field).asc(nulls_last=True), "-n", "brand__code")
+    rows = rows.annotate(position=F(rank_field)).order_by(F(rank_field).asc(nulls_last=True), "-n", "brand__code")
+    rows.ranking_scope = f"{period}|{domain}|{parent or ''}|{rater_group}"  # the key of its cached count
+    return rows
+
+
+class RankingPaginator(Paginator):
+    """Pages of ranking rows whose total is counted once per scores version and brand-status version.
+
+    Counting a period's rows (a join over every brand) costs more than reading a page of them; the
+    total changes only when a scoring job commits or a brand enters or leaves the public statuses.
+    """
+
+    @cached_property
+    def count(self) -> int:
+        scope = getattr(self.object_list, "ranking_scope", None)  # set by `ranking_rows`
+        if scope is None:
+            return super().count
+        key = f"rankings:count:{scope}:{scoring.scores_version()}:{brand_public_version()}"
+        return cache.get_or_set(key, self.object_list.count, 3600)
 
 
 def ranking_row_change(row: BrandScore) -> int | None:

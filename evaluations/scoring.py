@@ -27,6 +27,7 @@ for a debounced refresh (`request_refresh`).
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -41,6 +42,8 @@ from evaluations.models import BrandScore, Evaluation, EvaluationStateChange, Sc
 # Any constant shared by every process; it names "the scoring job" among advisory locks.
 ADVISORY_LOCK_KEY = 5_021_126
 REFRESH_PENDING_KEY = "scores:refresh-pending"
+# Deleted when a job commits: caches of reads over `BrandScore` key on its value (see `scores_version`).
+SCORES_VERSION_KEY = "scores:version"
 Z = 1.96
 
 SCORE = "evaluations_brandscore"
@@ -517,6 +520,7 @@ def scores_fold_incremental() -> dict[str, int]:
         _execute(f"DROP TABLE {STAGE}")
         _execute(f"DELETE FROM {DIRTY}")
         result.update(cells=cells, periods=len(periods))
+        transaction.on_commit(_new_version)
     _advance(mark, last_rating, last_change)
     return result
 
@@ -536,8 +540,18 @@ def scores_recompute_full() -> dict[str, int]:
         _write_from_stage(None)
     _execute(f"DROP TABLE {STAGE}")
     _advance(mark, last_rating, last_change)
+    transaction.on_commit(_new_version)
     periods = BrandScore.objects.values("period").distinct().count()
     return {"cells": cells, "periods": periods}
+
+
+def scores_version() -> str:
+    """A token that changes whenever a scoring job commits."""
+    return cache.get_or_set(SCORES_VERSION_KEY, lambda: uuid.uuid4().hex, None)
+
+
+def _new_version() -> None:
+    cache.delete(SCORES_VERSION_KEY)
 
 
 def request_refresh() -> bool:

@@ -2,7 +2,6 @@
 
 import csv
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -25,7 +24,7 @@ def ranking_page(request):
     page = None
     if form.is_valid():
         rows = rankings.ranking_rows(**form.filters())
-        page = Paginator(rows, 50).get_page(request.GET.get("page"))
+        page = rankings.RankingPaginator(rows, 50).get_page(request.GET.get("page"))
         for row in page.object_list:
             row.bar = rankings.grade_bar(row)
             row.change = rankings.ranking_row_change(row)

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from brands.models import Brand
+from brands.services import brand_review
 from evaluations import scoring
 from evaluations.models import Evaluation
 from tests.evaluations.conftest import OCT, rate
@@ -75,6 +76,29 @@ def test_brands_no_longer_public_are_not_listed(example, api_client):
     Brand.objects.filter(code="B").update(status=Brand.Status.REVOKED)
     scoring.scores_recompute_full()
     assert ranks(api_client.get(URL, {"period": "2026-11"})) == [("A", 1), ("C", 2), ("E", 3), ("D", 4), ("F", None)]
+
+
+@pytest.mark.django_db
+def test_the_total_is_counted_once_until_scores_or_public_brands_change(
+    example, api_client, city_reviewer, django_capture_on_commit_callbacks
+):
+    def total() -> tuple[int, bool]:
+        with CaptureQueriesContext(connection) as queries:
+            count = api_client.get(URL, {"period": "2026-11"}).json()["count"]
+        return count, any("COUNT(" in query["sql"] for query in queries.captured_queries)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.scores_recompute_full()
+    assert total() == (6, True)
+    assert total() == (6, False)
+    with django_capture_on_commit_callbacks(execute=True):
+        brand_review(user=city_reviewer, brand=example["B"], decision="revoke", comment="no longer run")
+    assert total() == (5, True)
+    rate(make_brand(example["A"].organization, "I"), [5])
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.scores_fold_incremental()
+    assert total() == (6, True)
+    assert total() == (6, False)
 
 
 @pytest.mark.django_db
