@@ -27,6 +27,8 @@ for a debounced refresh (`request_refresh`).
 
 from __future__ import annotations
 
+import math
+import time
 import uuid
 from datetime import timedelta
 
@@ -42,6 +44,7 @@ from evaluations.models import BrandScore, Evaluation, EvaluationStateChange, Sc
 # Any constant shared by every process; it names "the scoring job" among advisory locks.
 ADVISORY_LOCK_KEY = 5_021_126
 REFRESH_PENDING_KEY = "scores:refresh-pending"
+FOLD_STARTED_KEY = "scores:fold-started"
 # Deleted when a job commits: caches of reads over `BrandScore` key on its value (see `scores_version`).
 SCORES_VERSION_KEY = "scores:version"
 Z = 1.96
@@ -557,21 +560,27 @@ def _new_version() -> None:
 def request_refresh() -> bool:
     """Ask for an incremental fold soon; call it after a rating or a state change commits.
 
-    Debounced: only the first request in a window enqueues the job (a few seconds later), so a burst
+    Debounced: only the first request in a window enqueues the job (a few seconds later, and no
+    sooner than ``SCORE_REFRESH_MIN_INTERVAL_SECONDS`` after the previous fold started), so a burst
     of submissions is one job. The job clears the key when it starts, so a rating committed after
     that start gets a job of its own and none is left unfolded. Returns whether a job was enqueued.
     With tasks eager (no REDIS_URL) the job runs at once, in the caller.
     """
     from evaluations.tasks import scores_fold
 
-    delay = settings.SCORE_REFRESH_DELAY_SECONDS
+    countdown = settings.SCORE_REFRESH_DELAY_SECONDS
+    last_started = cache.get(FOLD_STARTED_KEY)
+    if last_started is not None:
+        next_allowed = last_started + settings.SCORE_REFRESH_MIN_INTERVAL_SECONDS - time.time()
+        countdown = max(countdown, math.ceil(next_allowed))
     # The key outlives the countdown so a lost job only delays folding until the key expires.
-    if not integrity.fast_add(REFRESH_PENDING_KEY, 1, timeout=delay + 60):
+    if not integrity.fast_add(REFRESH_PENDING_KEY, 1, timeout=countdown + 60):
         return False
-    scores_fold.apply_async(countdown=delay)
+    scores_fold.apply_async(countdown=countdown)
     return True
 
 
 def refresh_started() -> None:
-    """Called by the job as it starts: requests from now on enqueue a new job."""
+    """Called by the job as it starts: requests from now on enqueue a new job, spaced from this one."""
+    cache.set(FOLD_STARTED_KEY, time.time(), 24 * 3600)
     cache.delete(REFRESH_PENDING_KEY)

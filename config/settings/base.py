@@ -259,6 +259,9 @@ SCORE_MIN_RATINGS = env.int("SCORE_MIN_RATINGS", default=5)
 SCORE_OVERLAP_SECONDS = env.int("SCORE_OVERLAP_SECONDS", default=60)
 # A submission asks for a fold this many seconds later; requests in between share that one job.
 SCORE_REFRESH_DELAY_SECONDS = env.int("SCORE_REFRESH_DELAY_SECONDS", default=3)
+# ...but no sooner than this many seconds after the previous fold started: a fold re-scores whole
+# periods (every brand's score moves with the period mean), so steady traffic must not run them back to back.
+SCORE_REFRESH_MIN_INTERVAL_SECONDS = env.int("SCORE_REFRESH_MIN_INTERVAL_SECONDS", default=20)
 CELERY_BEAT_SCHEDULE.update(
     {
         "scores-fold": {"task": "evaluations.scores_fold", "schedule": 30.0},

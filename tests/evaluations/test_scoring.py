@@ -262,6 +262,22 @@ def test_a_burst_of_refresh_requests_enqueues_one_job_until_it_starts():
 
 
 @pytest.mark.django_db
+def test_a_fold_is_enqueued_no_sooner_than_the_minimum_interval_after_the_last_one_started(settings):
+    settings.SCORE_REFRESH_MIN_INTERVAL_SECONDS = 20
+    with mock.patch("evaluations.tasks.scores_fold.apply_async") as enqueue:
+        with mock.patch("evaluations.scoring.time.time", return_value=1000.0):
+            scoring.refresh_started()
+        with mock.patch("evaluations.scoring.time.time", return_value=1005.5):
+            assert scoring.request_refresh() is True
+        assert enqueue.call_args.kwargs == {"countdown": 15}  # 1000 + 20 - 1005.5, rounded up
+        with mock.patch("evaluations.scoring.time.time", return_value=1100.0):
+            scoring.refresh_started()
+        with mock.patch("evaluations.scoring.time.time", return_value=1130.0):
+            assert scoring.request_refresh() is True
+        assert enqueue.call_args.kwargs == {"countdown": 3}  # long enough ago: the usual short delay
+
+
+@pytest.mark.django_db
 def test_a_state_change_requests_a_refresh_after_commit(tree, django_capture_on_commit_callbacks):
     brand = make_brand(tree["grid"], "X")
     (evaluation,) = rate(brand, [1])
