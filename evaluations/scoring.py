@@ -446,6 +446,8 @@ def _lock() -> None:
         _execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
         # The window sorts of a full rerank spill to disk at the default 4 MB.
         _execute("SET LOCAL work_mem = '256MB'")
+        # Index builds of the full job's new table sort in memory rather than in temporary files.
+        _execute("SET LOCAL maintenance_work_mem = '256MB'")
         # Compiling these one-off statements costs more than it saves.
         _execute("SET LOCAL jit = off")
     # SQLite: the settings open every transaction with BEGIN IMMEDIATE, which takes the database
