@@ -214,6 +214,19 @@ def track(request, receipt: str):
 # --- workspace (secretaries) -------------------------------------------------------
 
 
+def _form_action(request, form, action, success_message: str) -> bool:
+    """Run ``action(cleaned_data)`` for a valid form and flash ``success_message``; a refusal goes on the form."""
+    if not form.is_valid():
+        return False
+    try:
+        action(form.cleaned_data)
+    except ApplicationError as error:
+        form.add_error(None, error.message)
+        return False
+    messages.success(request, success_message)
+    return True
+
+
 @login_required
 def workspace_rectifications(request):
     context = {
@@ -248,16 +261,15 @@ def _render_workspace_detail(request, rectification, respond_form=None, appeal_f
 def workspace_respond(request, pk: int):
     rectification = selectors.rectification_get(user=request.user, pk=pk, action=Action.MANAGE)
     form = RespondForm(request.POST)
-    if form.is_valid():
-        try:
-            services.rectification_respond(
-                rectification=rectification, response=form.cleaned_data["response"], actor=request.user
-            )
-        except ApplicationError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("Your response was saved. The rater can now see it."))
-            return redirect("evaluations:workspace-rectification", pk=pk)
+    if _form_action(
+        request,
+        form,
+        lambda data: services.rectification_respond(
+            rectification=rectification, response=data["response"], actor=request.user
+        ),
+        _("Your response was saved. The rater can now see it."),
+    ):
+        return redirect("evaluations:workspace-rectification", pk=pk)
     return _render_workspace_detail(request, rectification, respond_form=form, status=400)
 
 
@@ -266,16 +278,15 @@ def workspace_respond(request, pk: int):
 def workspace_appeal(request, pk: int):
     rectification = selectors.rectification_get(user=request.user, pk=pk, action=Action.MANAGE)
     form = AppealForm(request.POST)
-    if form.is_valid():
-        try:
-            services.rectification_appeal(
-                rectification=rectification, reason=form.cleaned_data["reason"], actor=request.user
-            )
-        except ApplicationError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("Your appeal was sent to the reviewer."))
-            return redirect("evaluations:workspace-rectification", pk=pk)
+    if _form_action(
+        request,
+        form,
+        lambda data: services.rectification_appeal(
+            rectification=rectification, reason=data["reason"], actor=request.user
+        ),
+        _("Your appeal was sent to the reviewer."),
+    ):
+        return redirect("evaluations:workspace-rectification", pk=pk)
     return _render_workspace_detail(request, rectification, appeal_form=form, status=400)
 
 
@@ -309,19 +320,15 @@ def dashboard_rectification(request, pk: int):
 def dashboard_rule(request, pk: int):
     rectification = selectors.rectification_get(user=request.user, pk=pk, action=Action.REVIEW)
     form = RulingForm(request.POST)
-    if form.is_valid():
-        try:
-            services.rectification_rule_appeal(
-                rectification=rectification,
-                uphold=form.cleaned_data["decision"] == "uphold",
-                ruling=form.cleaned_data["ruling"],
-                actor=request.user,
-            )
-        except ApplicationError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("The ruling was recorded."))
-            return redirect("evaluations:dashboard-rectification", pk=pk)
+    if _form_action(
+        request,
+        form,
+        lambda data: services.rectification_rule_appeal(
+            rectification=rectification, uphold=data["decision"] == "uphold", ruling=data["ruling"], actor=request.user
+        ),
+        _("The ruling was recorded."),
+    ):
+        return redirect("evaluations:dashboard-rectification", pk=pk)
     return _render_dashboard_detail(request, rectification, ruling_form=form, status=400)
 
 
@@ -330,16 +337,15 @@ def dashboard_rule(request, pk: int):
 def dashboard_close(request, pk: int):
     rectification = selectors.rectification_get(user=request.user, pk=pk, action=Action.REVIEW)
     form = CloseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.rectification_close(
-                rectification=rectification, ruling=form.cleaned_data["ruling"], actor=request.user
-            )
-        except ApplicationError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("The rectification was closed."))
-            return redirect("evaluations:dashboard-rectification", pk=pk)
+    if _form_action(
+        request,
+        form,
+        lambda data: services.rectification_close(
+            rectification=rectification, ruling=data["ruling"], actor=request.user
+        ),
+        _("The rectification was closed."),
+    ):
+        return redirect("evaluations:dashboard-rectification", pk=pk)
     return _render_dashboard_detail(request, rectification, close_form=form, status=400)
 
 
