@@ -383,14 +383,19 @@ class BrandScore(models.Model):
 
 
 class ScoreWatermark(models.Model):
-    """The single bookkeeping row of incremental scoring: the last evaluation and state change folded in."""
+    """The single bookkeeping row of incremental scoring: the last evaluation, state change and brand
+    status change folded in."""
 
     last_evaluation_id = models.BigIntegerField(default=0)
     last_state_change_id = models.BigIntegerField(default=0)
+    last_brand_transition_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(null=True)
 
     def __str__(self) -> str:
-        return f"evaluation {self.last_evaluation_id} · state change {self.last_state_change_id}"
+        return (
+            f"evaluation {self.last_evaluation_id} · state change {self.last_state_change_id}"
+            f" · brand transition {self.last_brand_transition_id}"
+        )
 
 
 class ScoreDirtyMonth(models.Model):

@@ -17,7 +17,9 @@ The full job runs the pipeline over everything. The incremental job first collec
 changed past the state-change watermark — rebuilds only those cells and the coarser cells they feed
 (the unchanged finer cells come from the table), and copies the untouched cells of the affected
 periods so they are ranked as a whole. Rebuilding a cell from the ratings table, rather than adding
-deltas, makes every run idempotent.
+deltas, makes every run idempotent. A brand revoked since the last job (past the brand-transition
+watermark) keeps its counts but loses its places in every period it has cells in, so that fold
+runs the full pipeline instead.
 
 Each job is one transaction, serialized by a PostgreSQL advisory lock (on SQLite the IMMEDIATE
 transaction already holds the database write lock): readers see the previous ranking until the
@@ -35,9 +37,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from brands.models import Brand
+from brands.models import Brand, BrandTransition
 from evaluations import integrity
 from evaluations.models import BrandScore, Evaluation, EvaluationStateChange, ScoreWatermark
 
@@ -454,18 +457,37 @@ def _lock() -> None:
     # write lock for the whole job; a second job waits for it (up to the connection timeout).
 
 
-def _watermark() -> tuple[ScoreWatermark, int, int]:
+def _last_id(model) -> int:
+    return model.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _watermark() -> tuple[ScoreWatermark, dict[str, int]]:
+    """The watermark row, locked, and the newest ids this job will have folded in (by watermark field)."""
     mark, _created = ScoreWatermark.objects.select_for_update().get_or_create(pk=1)
-    last_rating = Evaluation.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    last_change = EvaluationStateChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    return mark, last_rating, last_change
+    latest = {
+        "last_evaluation_id": _last_id(Evaluation),
+        "last_state_change_id": _last_id(EvaluationStateChange),
+        "last_brand_transition_id": _last_id(BrandTransition),
+    }
+    return mark, latest
 
 
-def _advance(mark: ScoreWatermark, last_rating: int, last_change: int) -> None:
-    mark.last_evaluation_id = max(mark.last_evaluation_id, last_rating)
-    mark.last_state_change_id = max(mark.last_state_change_id, last_change)
+def _advance(mark: ScoreWatermark, latest: dict[str, int]) -> None:
+    for field, last in latest.items():
+        setattr(mark, field, max(getattr(mark, field), last))
     mark.updated_at = timezone.now()
     mark.save()
+
+
+def _ranked_brands_changed(mark: ScoreWatermark) -> bool:
+    """Whether a brand with scores entered or left the public statuses (was revoked) since the last job.
+
+    Its cells keep their counts but take or lose their places, so every period it has cells in is
+    re-ranked; the brand has an all-time cell if it has any, found through the unique cell index.
+    """
+    public = Q(from_status__in=Brand.PUBLIC_STATUSES) ^ Q(to_status__in=Brand.PUBLIC_STATUSES)
+    brands = BrandTransition.objects.filter(public, id__gt=mark.last_brand_transition_id).values_list("brand_id")
+    return BrandScore.objects.filter(period="all", rater_group="", brand_id__in=list(brands)).exists()
 
 
 def _mark_dirty(mark: ScoreWatermark) -> int:
@@ -503,13 +525,35 @@ def _dirty_periods(months: list[str]) -> list[str]:
 # --- services ----------------------------------------------------------------------------------------
 
 
+def _rebuild_all() -> int:
+    """The full pipeline: every cell from the ratings table, every period written again. Returns the cells."""
+    _create_stage()
+    cells = _stage_group_months(dirty=False) + _stage_all_raters_months()
+    for kind, finer in ROLLUPS:
+        cells += _stage_rollup(kind=kind, finer=finer)
+    if _is_postgresql():
+        _write_all_and_swap()
+    else:
+        _write_from_stage(None)
+    _execute(f"DROP TABLE {STAGE}")
+    transaction.on_commit(_new_version)
+    return cells
+
+
 @transaction.atomic
 def scores_fold_incremental() -> dict[str, int]:
-    """Fold new ratings and state changes into `BrandScore`; equal to `scores_recompute_full` afterwards."""
+    """Fold new ratings and state changes into `BrandScore`; equal to `scores_recompute_full` afterwards.
+
+    A revoked brand re-ranks every period it has cells in: that fold rebuilds everything (`rebuilt` 1).
+    """
     _lock()
-    mark, last_rating, last_change = _watermark()
+    mark, latest = _watermark()
+    if _ranked_brands_changed(mark):
+        cells = _rebuild_all()
+        _advance(mark, latest)
+        return {"dirty_months": 0, "cells": cells, "periods": _period_count(), "rebuilt": 1}
     dirty = _mark_dirty(mark)
-    result = {"dirty_months": dirty, "cells": 0, "periods": 0}
+    result = {"dirty_months": dirty, "cells": 0, "periods": 0, "rebuilt": 0}
     if dirty:
         if _is_postgresql():
             # Its size decides between reading the dirty months' ratings by index or scanning them all.
@@ -526,7 +570,7 @@ def scores_fold_incremental() -> dict[str, int]:
         _execute(f"DELETE FROM {DIRTY}")
         result.update(cells=cells, periods=len(periods))
         transaction.on_commit(_new_version)
-    _advance(mark, last_rating, last_change)
+    _advance(mark, latest)
     return result
 
 
@@ -534,20 +578,14 @@ def scores_fold_incremental() -> dict[str, int]:
 def scores_recompute_full() -> dict[str, int]:
     """Rebuild every period of `BrandScore` from the ratings table, in one transaction."""
     _lock()
-    mark, last_rating, last_change = _watermark()
-    _create_stage()
-    cells = _stage_group_months(dirty=False) + _stage_all_raters_months()
-    for kind, finer in ROLLUPS:
-        cells += _stage_rollup(kind=kind, finer=finer)
-    if _is_postgresql():
-        _write_all_and_swap()
-    else:
-        _write_from_stage(None)
-    _execute(f"DROP TABLE {STAGE}")
-    _advance(mark, last_rating, last_change)
-    transaction.on_commit(_new_version)
-    periods = BrandScore.objects.values("period").distinct().count()
-    return {"cells": cells, "periods": periods}
+    mark, latest = _watermark()
+    cells = _rebuild_all()
+    _advance(mark, latest)
+    return {"cells": cells, "periods": _period_count()}
+
+
+def _period_count() -> int:
+    return BrandScore.objects.values("period").distinct().count()
 
 
 def scores_version() -> str:

@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from brands.models import Brand
+from brands.services import brand_review
 from evaluations import scoring
 from evaluations.models import BrandScore, Evaluation, ScoreDirtyMonth, ScoreWatermark
 from evaluations.services import evaluation_change_state
@@ -141,6 +143,7 @@ OPERATION = st.one_of(
         st.one_of(st.none(), GRADES),  # management
     ),
     st.tuples(st.just("state"), st.integers(0, 50), st.sampled_from(Evaluation.State.values)),
+    st.tuples(st.just("revoke"), st.integers(0, 2)),  # brand
     st.tuples(st.just("fold")),
 )
 
@@ -150,7 +153,7 @@ OPERATION = st.one_of(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 @given(operations=st.lists(OPERATION, max_size=30))
-def test_incremental_in_any_batches_equals_full_recompute(tree, settings, operations):
+def test_incremental_in_any_batches_equals_full_recompute(tree, city_reviewer, settings, operations):
     settings.SCORE_OVERLAP_SECONDS = 0  # only the watermarks find new work: the hard case
     settings.SCORE_MIN_RATINGS = 2
     with transaction.atomic():
@@ -161,7 +164,7 @@ def test_incremental_in_any_batches_equals_full_recompute(tree, settings, operat
         ]
         ratings: list[Evaluation] = []
         for operation in operations:
-            if operation[0] == "rate":
+            if operation[0] == "rate" and brands[operation[1]].is_public:
                 _kind, brand, grade, group, day, management = operation
                 ratings.append(
                     make_evaluation(brands[brand], grade, rater_group=group, rated_on=day, management=management)
@@ -169,6 +172,10 @@ def test_incremental_in_any_batches_equals_full_recompute(tree, settings, operat
             elif operation[0] == "state" and ratings:
                 _kind, index, state = operation
                 evaluation_change_state(evaluation=ratings[index % len(ratings)], to_state=state, reason="property")
+            elif operation[0] == "revoke" and brands[operation[1]].is_public:
+                brands[operation[1]] = brand_review(
+                    user=city_reviewer, brand=brands[operation[1]], decision="revoke", comment="property"
+                )
             elif operation[0] == "fold":
                 scoring.scores_fold_incremental()
         scoring.scores_fold_incremental()
@@ -285,6 +292,40 @@ def test_a_state_change_requests_a_refresh_after_commit(tree, django_capture_on_
         with django_capture_on_commit_callbacks(execute=True):
             evaluation_change_state(evaluation=evaluation, to_state=Evaluation.State.FLAGGED, reason="spam")
         assert refresh.call_count == 1
+
+
+def _ranks(period: str) -> dict[str, int | None]:
+    return {
+        s.brand.code: s.rank
+        for s in BrandScore.objects.filter(period=period, rater_group="").select_related("brand")
+    }
+
+
+@pytest.mark.django_db
+def test_revoking_a_ranked_brand_re_ranks_every_period_it_has_cells_in(
+    example, city_reviewer, django_capture_on_commit_callbacks
+):
+    scoring.scores_fold_incremental()
+    assert _ranks("2026-Q4") == {"B": 1, "A": 2, "C": 3, "E": 4, "D": 5, "F": None, "G": 6, "H": 7}
+    with django_capture_on_commit_callbacks(execute=True):  # the revocation asks for a fold; eager, it runs now
+        brand_review(user=city_reviewer, brand=example["B"], decision="revoke", comment="整改不到位")
+    # B keeps its counts but loses its places; the others close up, in every period B was in.
+    assert _ranks("2026-Q4") == {"B": None, "A": 1, "C": 2, "E": 3, "D": 4, "F": None, "G": 5, "H": 6}
+    assert _ranks("2026-11") == {"B": None, "A": 1, "C": 2, "E": 3, "D": 4, "F": None}
+    assert (cell("B", "all").n, cell("B", "all", Evaluation.RaterGroup.MEMBER).rank) == (5, None)
+    assert (cell("A", "all").rank_domain, cell("A", "2026-11").rank_parent) == (1, 1)
+    folded = table()
+    scoring.scores_recompute_full()
+    assert table() == folded
+    assert scoring.scores_fold_incremental()["rebuilt"] == 0
+
+
+@pytest.mark.django_db
+def test_approving_a_brand_without_scores_does_not_rebuild(example, city_reviewer, tree):
+    scoring.scores_recompute_full()
+    brand = make_brand(tree["grid"], "N", status=Brand.Status.SUBMITTED)
+    brand_review(user=city_reviewer, brand=brand, decision="approve")
+    assert scoring.scores_fold_incremental()["rebuilt"] == 0
 
 
 @pytest.mark.django_db
