@@ -511,6 +511,33 @@ def _mark_dirty(mark: ScoreWatermark) -> int:
     )
 
 
+def _keep_changed_months(months: list[str]) -> list[str]:
+    """Forget the dirty months whose rebuilt cells equal the stored ones, and their staged cells.
+
+    Nothing a month feeds (its quarter, year, all time, the period means, the ranks) can change
+    unless its cells do, so a fold that finds only such months writes nothing. That is the common
+    case of a rating seen again because it is still inside the overlap window. Returns the months
+    still dirty.
+    """
+    columns = ", ".join(STAGE_COLUMNS)
+    staged = f"SELECT {columns} FROM {STAGE} WHERE kind = 'month'"
+    stored = (
+        f"SELECT {', '.join(f'x.{c}' for c in STAGE_COLUMNS)} FROM {SCORE} x "
+        f"JOIN {DIRTY} d ON d.brand_id = x.brand_id AND d.month = x.period "
+        f"WHERE x.kind = 'month' AND x.period IN ({', '.join(['%s'] * len(months))})"
+    )
+    changed = (
+        f"SELECT c1.brand_id, c1.period FROM ({staged} EXCEPT {stored}) c1 "
+        f"UNION SELECT c2.brand_id, c2.period FROM ({stored} EXCEPT {staged}) c2"
+    )
+    _execute(f"DELETE FROM {DIRTY} WHERE (brand_id, month) NOT IN ({changed})", months + months)
+    _execute(
+        f"DELETE FROM {STAGE} WHERE kind = 'month' AND NOT EXISTS "
+        f"(SELECT 1 FROM {DIRTY} d WHERE d.brand_id = {STAGE}.brand_id AND d.month = {STAGE}.period)"
+    )
+    return _dirty_months()
+
+
 def _dirty_months() -> list[str]:
     return sorted(row[0] for row in _fetch(f"SELECT DISTINCT month FROM {DIRTY}"))
 
@@ -558,9 +585,14 @@ def scores_fold_incremental() -> dict[str, int]:
         if _is_postgresql():
             # Its size decides between reading the dirty months' ratings by index or scanning them all.
             _execute(f"ANALYZE {DIRTY}")
-        months = _dirty_months()
         _create_stage()
         cells = _stage_group_months(dirty=True) + _stage_all_raters_months()
+        months = _keep_changed_months(_dirty_months())
+        if not months:
+            # Only ratings seen again in the overlap window, or state changes that count the same.
+            _execute(f"DROP TABLE {STAGE}")
+            _advance(mark, latest)
+            return result
         for kind, finer in ROLLUPS:
             cells += _stage_rollup(kind=kind, finer=finer, dirty_months=months)
         periods = _dirty_periods(months)
