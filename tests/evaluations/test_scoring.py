@@ -310,8 +310,7 @@ def test_a_state_change_requests_a_refresh_after_commit(tree, django_capture_on_
 
 def _ranks(period: str) -> dict[str, int | None]:
     return {
-        s.brand.code: s.rank
-        for s in BrandScore.objects.filter(period=period, rater_group="").select_related("brand")
+        s.brand.code: s.rank for s in BrandScore.objects.filter(period=period, rater_group="").select_related("brand")
     }
 
 
