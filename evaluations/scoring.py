@@ -346,37 +346,32 @@ def _write_from_stage(periods: list[str] | None, *, table: str = SCORE) -> int:
     score = f"(x.overall_sum + {_float('%s')} * c.mean) / (x.n + {_float('%s')})"
     columns = INSERT_COLUMNS + ["score", '"rank"', "rank_domain", "rank_parent"]
     # Only the ranked rows (enough ratings, public brand) are sorted, over narrow rows (keys and sort
-    # columns), and joined back. Only the overall order sorts on the full key; the domain and parent
-    # ranks number the rows of their partition in that order (one integer to compare): the same places.
+    # columns), and joined back. Each (period, rater group) is numbered once (`part`), so sorts compare
+    # an integer rather than two strings. Only the overall order sorts on the full key; the domain and
+    # parent ranks number the rows of their partition in that order (one integer to compare): the same places.
     sql = f"""
         INSERT INTO {table} ({", ".join(columns)})
         WITH c AS (
-            SELECT period, rater_group, {_float("SUM(overall_sum)")} / SUM(n) AS mean
+            SELECT period, rater_group, {_float("SUM(overall_sum)")} / SUM(n) AS mean,
+                   ROW_NUMBER() OVER (ORDER BY {_bytes("period")}, {_bytes("rater_group")}) AS part
             FROM {STAGE} GROUP BY period, rater_group
         ), s AS (
-            SELECT x.cell_id, x.period, x.rater_group, x.domain, x.parent_organization_id, x.n, b.code,
+            SELECT x.cell_id, c.part, x.domain, x.parent_organization_id, x.n, b.code,
                    {wilson} AS wilson, {score} AS score
             FROM {STAGE} x
             JOIN c ON c.period = x.period AND c.rater_group = x.rater_group
             JOIN brands_brand b ON b.id = x.brand_id
             WHERE x.n >= %s AND b.status IN ({public})
         ), o AS (
-            SELECT s.cell_id, s.period, s.rater_group, s.domain, s.parent_organization_id,
+            SELECT s.cell_id, s.part, s.domain, s.parent_organization_id,
                    ROW_NUMBER() OVER (
-                       PARTITION BY {_bytes("s.period")}, {_bytes("s.rater_group")}
-                       ORDER BY s.score DESC, s.wilson DESC, s.n DESC, {_bytes("s.code")} ASC
+                       PARTITION BY s.part ORDER BY s.score DESC, s.wilson DESC, s.n DESC, {_bytes("s.code")} ASC
                    ) AS place
             FROM s
         ), r AS (
             SELECT o.cell_id, o.place AS rank_all,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY {_bytes("o.period")}, {_bytes("o.rater_group")}, {_bytes("o.domain")}
-                       ORDER BY o.place
-                   ) AS rank_domain,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY {_bytes("o.period")}, {_bytes("o.rater_group")}, o.parent_organization_id
-                       ORDER BY o.place
-                   ) AS rank_parent
+                   ROW_NUMBER() OVER (PARTITION BY o.part, {_bytes("o.domain")} ORDER BY o.place) AS rank_domain,
+                   ROW_NUMBER() OVER (PARTITION BY o.part, o.parent_organization_id ORDER BY o.place) AS rank_parent
             FROM o
         )
         SELECT {", ".join(f"x.{c}" for c in STAGE_COLUMNS)},
