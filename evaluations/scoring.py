@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -214,14 +214,26 @@ def _stage(select_sql: str, params: list | None = None) -> int:
     return _execute(f"INSERT INTO {STAGE} ({', '.join(STAGE_COLUMNS)}) {select_sql}", params)
 
 
-def _stage_group_months(*, dirty: bool) -> int:
-    """Month cells per rater group from the counted ratings (only the dirty months if `dirty`)."""
+def _month_range(month: str) -> list:
+    """The first day of the month key `month` and of the month after, as query parameters."""
+    year, number = int(month[:4]), int(month[5:7])
+    start, end = date(year, number, 1), date(year + number // 12, number % 12 + 1, 1)
+    return [connection.ops.adapt_datefield_value(start), connection.ops.adapt_datefield_value(end)]
+
+
+def _stage_group_months(*, dirty_months: list[str] | None = None) -> int:
+    """Month cells per rater group from the counted ratings (only the dirty cells, given their months)."""
     month = _month_key("e.rated_on")
-    join = (
-        f"JOIN {DIRTY} d ON d.brand_id = e.brand_id AND e.rated_on >= d.month_start AND e.rated_on < d.month_end"
-        if dirty
-        else ""
-    )
+    join, params = "", [Evaluation.State.COUNTED]
+    if dirty_months is not None:
+        # The months' date ranges, as constants, tell the planner how few ratings qualify: it then reads
+        # them through the (brand, day) index rather than joining the dirty cells against every rating.
+        ranges = " OR ".join(["(e.rated_on >= %s AND e.rated_on < %s)"] * len(dirty_months))
+        join = (
+            f"JOIN {DIRTY} d ON d.brand_id = e.brand_id AND e.rated_on >= d.month_start AND e.rated_on < d.month_end"
+            f" AND ({ranges})"
+        )
+        params = [bound for month_key in dirty_months for bound in _month_range(month_key)] + params
     grades = ", ".join(f"SUM(CASE WHEN e.overall = {g} THEN 1 ELSE 0 END) AS grade_{g}" for g in range(1, 6))
     dimensions = ", ".join(
         f"COUNT(e.{d}) AS {d}_n, COALESCE(SUM(e.{d}), 0) AS {d}_sum" for d in ("management", "service", "quality")
@@ -243,7 +255,7 @@ def _stage_group_months(*, dirty: bool) -> int:
         LEFT JOIN organizations_organization p
             ON length(o.path) > 4 AND p.path = substr(o.path, 1, length(o.path) - 4)
         """,
-        [Evaluation.State.COUNTED],
+        params,
     )
 
 
@@ -550,7 +562,7 @@ def _dirty_periods(months: list[str]) -> list[str]:
 def _rebuild_all() -> int:
     """The full pipeline: every cell from the ratings table, every period written again. Returns the cells."""
     _create_stage()
-    cells = _stage_group_months(dirty=False) + _stage_all_raters_months()
+    cells = _stage_group_months() + _stage_all_raters_months()
     for kind, finer in ROLLUPS:
         cells += _stage_rollup(kind=kind, finer=finer)
     if _is_postgresql():
@@ -581,7 +593,7 @@ def scores_fold_incremental() -> dict[str, int]:
             # Its size decides between reading the dirty months' ratings by index or scanning them all.
             _execute(f"ANALYZE {DIRTY}")
         _create_stage()
-        cells = _stage_group_months(dirty=True) + _stage_all_raters_months()
+        cells = _stage_group_months(dirty_months=_dirty_months()) + _stage_all_raters_months()
         months = _keep_changed_months(_dirty_months())
         if not months:
             # Only ratings seen again in the overlap window, or state changes that count the same.
