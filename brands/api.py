@@ -6,6 +6,7 @@ reach is 404.
 """
 
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -18,7 +19,6 @@ from rest_framework.routers import SimpleRouter
 from brands import images, selectors, services
 from brands.models import Brand, Commitment, Milestone, Plan
 from organizations import rules
-from organizations.models import Organization
 
 
 class ImageUploadField(serializers.ImageField):
@@ -46,8 +46,18 @@ class CommitmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "position"]
 
 
+class ManagedOrganizationField(serializers.PrimaryKeyRelatedField):
+    """An organization the caller manages. Any other id, taken or not, gets the same error, so the
+    answer does not tell which organizations exist."""
+
+    default_error_messages = {"does_not_exist": _("You can only file brands for organizations you manage.")}
+
+    def get_queryset(self):
+        return rules.organizations_for(self.context["request"].user, rules.Action.MANAGE)
+
+
 class BrandSerializer(serializers.ModelSerializer):
-    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    organization = ManagedOrganizationField()
     organization_name = serializers.CharField(source="organization.name", read_only=True)
     service_targets = serializers.ListField(
         child=serializers.ChoiceField(choices=Brand.ServiceTarget.choices), required=False

@@ -77,6 +77,12 @@ def test_create_in_foreign_organization_is_400(api_client, tree, secretary):
     assert (response.status_code, response.json()) == (400, {"organization": ["只能为您负责的党组织创建品牌。"]})
     response = client.post(URL, {"organization": tree["enterprise"].pk, "name": "x"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.json() == {"organization": ["You can only file brands for organizations you manage."]}
+    # An id no organization has gets the same answer: the API does not tell which ids exist.
+    response = client.post(URL, {"organization": 999_999, "name": "x"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert (response.status_code, response.json()) == (
+        400,
+        {"organization": ["You can only file brands for organizations you manage."]},
+    )
     assert Brand.objects.count() == 0
 
 
