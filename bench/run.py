@@ -6,7 +6,7 @@ COPY, then times in one run:
   R            SELECT brand_id, count(*), avg(overall) FROM evaluations_evaluation GROUP BY brand_id
   full         scores_recompute_full() over every period
   incremental  scores_fold_incremental() after 100k new ratings, then once more with nothing new
-  rankings     GET /api/v1/rankings/?period=<current month>&page_size=20
+  rankings     GET /api/v1/rankings/?period=<current month>&page_size=20, first after the fold, then repeated
 
 and each time's ratio to R. Goals: full ≤ 2×R (1M) / 1.5×R (10M); incremental for 100k ≤ 0.05×R
 (10M); rankings read ≤ 0.01×R.
@@ -239,8 +239,9 @@ def run(args) -> None:
         assert response.status_code == 200, response.content[:300]
         return response.json()
 
-    read()
-    rankings, body = timed("rankings API, top 20", read, repeat=5)
+    client.get("/api/v1/rankings/", {"period": "all", "page_size": 20})  # warm the process, not this answer
+    cold, _body = timed("rankings API, top 20, first read after the fold", read)
+    rankings, body = timed("rankings API, top 20, again (cached until the next job commits)", read, repeat=5)
     assert len(body["results"]) == 20
 
     print()
@@ -252,7 +253,8 @@ def run(args) -> None:
         ("full recompute, all periods", full, "≤ 1.5×R" if ten else "≤ 2×R"),
         (f"incremental after {args.new:,} new", incremental, "≤ 0.05×R (at 10M)"),
         ("incremental again, nothing new (overlap re-read)", again, ""),
-        ("rankings API, top 20", rankings, "≤ 0.01×R"),
+        ("rankings API, top 20, first read after the fold", cold, "≤ 0.01×R"),
+        ("rankings API, top 20, repeated (cached)", rankings, "≤ 0.01×R"),
     ]
     for label, seconds, goal in rows:
         print(f"| {label} | {seconds:.3f} | {seconds / r:.3f} | {goal} |")

@@ -1,5 +1,8 @@
 """API: `GET /api/v1/rankings/?period=YYYY-MM|YYYY-Qn|YYYY|all&domain=&parent=&group=` (public)."""
 
+import hashlib
+
+from django.core.cache import cache
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -7,10 +10,13 @@ from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 
 from evaluations import rankings
 from evaluations.models import BrandScore
 from evaluations.rankings_filters import RankingFilterForm
+
+RESPONSE_CACHE_SECONDS = 300
 
 
 class RankingRowSerializer(serializers.ModelSerializer):
@@ -76,6 +82,17 @@ class RankingList(generics.ListAPIView):
     serializer_class = RankingRowSerializer
     pagination_class = RankingPagination
     filter_backends: list = []
+
+    def list(self, request, *args, **kwargs):
+        # The same request gets the same answer until a scoring job commits or a brand's status changes
+        # (`rankings_version`); the timeout bounds how long an organization's new name takes to show.
+        digest = hashlib.sha256(f"{request.build_absolute_uri()}|{rankings.rankings_version()}".encode()).hexdigest()
+        key = f"rankings:api:{digest}"
+        data = cache.get(key)
+        if data is None:
+            data = super().list(request, *args, **kwargs).data
+            cache.set(key, data, RESPONSE_CACHE_SECONDS)
+        return Response(data)
 
     def get_queryset(self):
         form = RankingFilterForm(self.request.query_params)

@@ -117,6 +117,12 @@ def ranking_rows(
     return rows
 
 
+def rankings_version() -> str:
+    """A token that changes when a scoring job commits or a brand enters or leaves the public statuses:
+    everything a ranking read shows (but organization names) changes only then."""
+    return f"{scoring.scores_version()}:{brand_public_version()}"
+
+
 class RankingPaginator(Paginator):
     """Pages of ranking rows whose total is counted once per scores version and brand-status version.
 
@@ -129,7 +135,7 @@ class RankingPaginator(Paginator):
         scope = getattr(self.object_list, "ranking_scope", None)  # set by `ranking_rows`
         if scope is None:
             return super().count
-        key = f"rankings:count:{scope}:{scoring.scores_version()}:{brand_public_version()}"
+        key = f"rankings:count:{scope}:{rankings_version()}"
         return cache.get_or_set(key, self.object_list.count, 3600)
 
 

@@ -102,6 +102,25 @@ def test_the_total_is_counted_once_until_scores_or_public_brands_change(
 
 
 @pytest.mark.django_db
+def test_a_repeated_request_is_answered_from_the_cache_until_a_scoring_job_commits(
+    example, api_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.scores_recompute_full()
+    first = api_client.get(URL, {"period": "2026-11"}).json()
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client.get(URL, {"period": "2026-11"}).json() == first
+    assert len(queries) == 0
+    # Another query string has its own answer.
+    assert ranks(api_client.get(URL, {"period": "2026-11", "page_size": 2})) == [("B", 1), ("A", 2)]
+    rate(example["F"], [5, 5, 5, 5])
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring.scores_fold_incremental()
+    f = next(row for row in api_client.get(URL, {"period": "2026-11"}).json()["results"] if row["code"] == "F")
+    assert (f["n"], f["enough_ratings"]) == (6, True)
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("params", "errors"),
     [
