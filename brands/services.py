@@ -72,12 +72,23 @@ def _require_manage(user, organization: Organization) -> None:
 
 
 def _apply_images(brand: Brand, *, logo: NormalizedImage | None, cover: NormalizedImage | None) -> None:
-    if logo is not None:
-        brand.logo.save(logo.original.name, logo.original, save=False)
-        brand.logo_small.save(logo.display.name, logo.display, save=False)
-    if cover is not None:
-        brand.cover.save(cover.original.name, cover.original, save=False)
-        brand.cover_medium.save(cover.display.name, cover.display, save=False)
+    """Store the new images on the brand; the files they replace are deleted once the change commits."""
+    replaced = []
+    for original, display, image in (("logo", "logo_small", logo), ("cover", "cover_medium", cover)):
+        if image is None:
+            continue
+        for field, content in ((original, image.original), (display, image.display)):
+            file = getattr(brand, field)
+            if file.name:
+                replaced.append((file.storage, file.name))
+            file.save(content.name, content, save=False)
+    if replaced:
+        transaction.on_commit(partial(_delete_files, replaced))
+
+
+def _delete_files(files: list) -> None:
+    for storage, name in files:
+        storage.delete(name)
 
 
 def _clean_targets(targets: Iterable[str]) -> list[str]:

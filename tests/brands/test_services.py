@@ -1,16 +1,17 @@
 """The brand workflow through the service layer: the whole transition table, who may decide, audit rows."""
 
 import datetime
+import os
 
 import pytest
 from django.http import Http404
 from django.utils import timezone, translation
 
-from brands import selectors, services
+from brands import images, selectors, services
 from brands.models import Brand, BrandTransition, Case, Commitment
 from config.errors import ApplicationError
 from organizations.models import Membership
-from tests.brands.conftest import set_status
+from tests.brands.conftest import image_bytes, set_status, upload
 from tests.factories import BrandFactory, grant
 
 pytestmark = pytest.mark.django_db
@@ -185,6 +186,24 @@ def test_edit_only_while_draft_or_returned(community_brand, secretary):
     with pytest.raises(ApplicationError):
         services.brand_update(user=secretary, brand=community_brand, data={"slogan": "再改"})
     assert Brand.objects.get(pk=community_brand.pk).slogan == "新口号"
+
+
+def test_a_replaced_logo_and_its_small_size_are_deleted_once_the_change_commits(
+    community_brand, secretary, django_capture_on_commit_callbacks
+):
+    def logo(color):
+        return images.normalize(upload("logo.jpg", image_bytes(color=color)), kind="logo")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.brand_update(user=secretary, brand=community_brand, data={}, logo=logo((200, 30, 30)))
+    first = Brand.objects.get(pk=community_brand.pk)
+    old = [first.logo.path, first.logo_small.path]
+    assert all(os.path.exists(path) for path in old)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.brand_update(user=secretary, brand=first, data={}, logo=logo((30, 30, 200)))
+    second = Brand.objects.get(pk=community_brand.pk)
+    assert not any(os.path.exists(path) for path in old)
+    assert os.path.exists(second.logo.path) and os.path.exists(second.logo_small.path)
 
 
 # --- Commitments, plan, progress --------------------------------------------
