@@ -222,8 +222,16 @@ def _month_range(month: str) -> list:
 
 
 def _stage_group_months(*, dirty_months: list[str] | None = None) -> int:
-    """Month cells per rater group from the counted ratings (only the dirty cells, given their months)."""
-    month = _month_key("e.rated_on")
+    """Month cells per rater group from the counted ratings (only the dirty cells, given their months).
+
+    Per rating, only what cannot be derived is aggregated: the five grade counts (n, the overall sum
+    and the bad reviews follow from them) and the optional dimensions. PostgreSQL groups on the month's
+    first day, much cheaper per rating than formatting its key, which is formatted per cell instead.
+    """
+    if _is_postgresql():
+        month, month_key = "date_trunc('month', CAST(e.rated_on AS timestamp))", "to_char(a.month, 'YYYY-MM')"
+    else:
+        month, month_key = _month_key("e.rated_on"), "a.month"
     join, params = "", [Evaluation.State.COUNTED]
     if dirty_months is not None:
         # The months' date ranges, as constants, tell the planner how few ratings qualify: it then reads
@@ -238,14 +246,17 @@ def _stage_group_months(*, dirty_months: list[str] | None = None) -> int:
     dimensions = ", ".join(
         f"COUNT(e.{d}) AS {d}_n, COALESCE(SUM(e.{d}), 0) AS {d}_sum" for d in ("management", "service", "quality")
     )
-    counts = ", ".join(f"a.{c}" for c in COUNT_COLUMNS)
+    derived = {
+        "n": " + ".join(f"a.grade_{g}" for g in range(1, 6)),
+        "overall_sum": " + ".join(f"{g} * a.grade_{g}" for g in range(1, 6)),
+        "bad_n": "a.grade_1 + a.grade_2",
+    }
+    counts = ", ".join(derived.get(c, f"a.{c}") for c in COUNT_COLUMNS)
     return _stage(
         f"""
-        SELECT a.brand_id, b.organization_id, p.id, o.domain, 'month', a.period, a.rater_group, {counts}
+        SELECT a.brand_id, b.organization_id, p.id, o.domain, 'month', {month_key}, a.rater_group, {counts}
         FROM (
-            SELECT e.brand_id AS brand_id, {month} AS period, e.rater_group AS rater_group, COUNT(*) AS n,
-                   {grades}, SUM(e.overall) AS overall_sum, {dimensions},
-                   SUM(CASE WHEN e.overall <= 2 THEN 1 ELSE 0 END) AS bad_n
+            SELECT e.brand_id AS brand_id, {month} AS month, e.rater_group AS rater_group, {grades}, {dimensions}
             FROM {RATINGS} e {join}
             WHERE e.state = %s
             GROUP BY e.brand_id, {month}, e.rater_group
@@ -410,9 +421,10 @@ def _write_all_and_swap() -> None:
 
     Writing into an unindexed table and building each index once afterwards is several times faster
     than updating the indexes row by row (and leaves no dead rows behind). The new table takes the
-    old one's columns, defaults, checks, identity, and every index and constraint under its own name,
-    read from the catalog, so migrations find the schema they made. Readers keep the old table until
-    the commit (the DROP waits for the ones still reading); the ones that arrive after read the new one.
+    old one's columns, defaults, checks, identity, every index and constraint under its own name,
+    and the privileges granted on it, read from the catalog, so migrations find the schema they made.
+    Readers keep the old table until the commit (the DROP waits for the ones still reading); the ones
+    that arrive after read the new one.
     """
     quote = connection.ops.quote_name
     _execute(f"DROP TABLE IF EXISTS {BUILD}")
@@ -439,6 +451,15 @@ def _write_all_and_swap() -> None:
         method = definition.split(" USING ", 1)[1]
         _execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX brandscore_swap_i{i} ON {BUILD} USING {method}")
         renames.append(f"ALTER INDEX brandscore_swap_i{i} RENAME TO {quote(name)}")
+    # Privileges granted on the old table (a read-only role for reports, say) go to the new one.
+    grants = _fetch(
+        "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END, "
+        "a.privilege_type, a.is_grantable FROM pg_class c, aclexplode(c.relacl) a "
+        "WHERE c.oid = %s::regclass AND a.grantee <> c.relowner ORDER BY 1, 2",
+        [SCORE],
+    )
+    for grantee, privilege, grantable in grants:
+        _execute(f"GRANT {privilege} ON {BUILD} TO {grantee}{' WITH GRANT OPTION' if grantable else ''}")
     (new_sequence,) = _fetch("SELECT pg_get_serial_sequence(%s, 'id')", [BUILD])[0]
     _execute(f"DROP TABLE {SCORE}")
     _execute(f"ALTER TABLE {BUILD} RENAME TO {SCORE}")

@@ -1,6 +1,7 @@
 """Scores and rankings: exact values, incremental == full, failures, concurrency, debounce."""
 
 import datetime
+import os
 import threading
 from unittest import mock
 
@@ -268,6 +269,36 @@ def test_two_incremental_jobs_at_once_on_postgresql_count_nothing_twice(tree):
     assert sum(BrandScore.objects.filter(period="all", rater_group="").values_list("n", flat=True)) == 45
     scoring.scores_recompute_full()
     assert table() == folded
+
+
+def _catalog(table: str) -> tuple:
+    """A table's index definitions, constraints and granted privileges, as the catalog has them."""
+    queries = [
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s",
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass",
+        "SELECT pg_get_userbyid(a.grantee), a.privilege_type FROM pg_class c, aclexplode(c.relacl) a "
+        "WHERE c.oid = %s::regclass AND a.grantee <> c.relowner",
+    ]
+    with connection.cursor() as cursor:
+        rows = []
+        for sql in queries:
+            cursor.execute(sql, [table])
+            rows.append(sorted(cursor.fetchall()))
+    return tuple(rows)
+
+
+@pytest.mark.django_db
+def test_the_full_job_on_postgresql_swaps_in_a_table_with_the_same_indexes_constraints_and_grants(example):
+    if connection.vendor != "postgresql":
+        pytest.skip("the build-then-swap full job is PostgreSQL's")
+    reader = f"brandscore_reader_{os.getpid()}"
+    with connection.cursor() as cursor:  # both undone with the test's transaction
+        cursor.execute(f"CREATE ROLE {reader} NOLOGIN")
+        cursor.execute(f"GRANT SELECT ON {scoring.SCORE} TO {reader}")
+    before = _catalog(scoring.SCORE)
+    assert (reader, "SELECT") in before[2]
+    scoring.scores_recompute_full()
+    assert _catalog(scoring.SCORE) == before
 
 
 @pytest.mark.django_db
