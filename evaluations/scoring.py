@@ -514,8 +514,8 @@ def _ranked_brands_changed(mark: ScoreWatermark) -> bool:
     re-ranked; the brand has an all-time cell if it has any, found through the unique cell index.
     """
     public = Q(from_status__in=Brand.PUBLIC_STATUSES) ^ Q(to_status__in=Brand.PUBLIC_STATUSES)
-    brands = BrandTransition.objects.filter(public, id__gt=mark.last_brand_transition_id).values_list("brand_id")
-    return BrandScore.objects.filter(period="all", rater_group="", brand_id__in=list(brands)).exists()
+    brands = BrandTransition.objects.filter(public, id__gt=mark.last_brand_transition_id).values("brand_id")
+    return BrandScore.objects.filter(period="all", rater_group="", brand_id__in=brands).exists()
 
 
 def _mark_dirty(mark: ScoreWatermark) -> int:
@@ -614,8 +614,9 @@ def scores_fold_incremental() -> dict[str, int]:
             # Its size decides between reading the dirty months' ratings by index or scanning them all.
             _execute(f"ANALYZE {DIRTY}")
         _create_stage()
-        cells = _stage_group_months(dirty_months=_dirty_months()) + _stage_all_raters_months()
-        months = _keep_changed_months(_dirty_months())
+        months = _dirty_months()
+        cells = _stage_group_months(dirty_months=months) + _stage_all_raters_months()
+        months = _keep_changed_months(months)
         if not months:
             # Only ratings seen again in the overlap window, or state changes that count the same.
             _execute(f"DROP TABLE {STAGE}")
