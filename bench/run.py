@@ -5,7 +5,8 @@ COPY, then times in one run:
 
   R            SELECT brand_id, count(*), avg(overall) FROM evaluations_evaluation GROUP BY brand_id
   full         scores_recompute_full() over every period
-  incremental  scores_fold_incremental() after 100k new ratings, then once more with nothing new
+  incremental  scores_fold_incremental() after 100k new ratings, then once more with nothing new,
+               then after one more rating
   rankings     GET /api/v1/rankings/?period=<current month>&page_size=20, first after the fold, then repeated
 
 and each time's ratio to R. Goals: full ≤ 2×R (1M) / 1.5×R (10M); incremental for 100k ≤ 0.05×R
@@ -158,8 +159,8 @@ def copy_ratings(brands, count: int, first_receipt: int, days: list[datetime.dat
                 brand_id, organization_id = brands[rng.randrange(len(brands))]
                 grade = grades[i]
                 dimension = str(min(5, max(1, grade + rng.choice((-1, 0, 0, 1))))) if i % 2 else r"\N"
-                state = "flagged" if i % 33 == 0 else "counted"
                 receipt = first_receipt + i
+                state = "flagged" if receipt % 33 == 0 else "counted"
                 day = days[rng.randrange(len(days))]
                 buffer.write(
                     f"{brand_id}\t{organization_id}\t{grade}\t{dimension}\t{dimension}\t\\N\t{GROUPS[i % 5]}\t\t\t"
@@ -229,6 +230,10 @@ def run(args) -> None:
     # The next fold within SCORE_OVERLAP_SECONDS reads the same ratings again and finds nothing changed.
     again, result = timed("incremental again, nothing new", scoring.scores_fold_incremental)
     print(f"    {result}")
+    # Steady traffic: one more rating moves its periods' means, so those periods are scored and ranked again.
+    copy_ratings(brands, 1, args.ratings + args.new + 1, november, "now")
+    one, result = timed("incremental after 1 new", scoring.scores_fold_incremental)
+    print(f"    {result}")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE evaluations_brandscore")  # as autovacuum would after the rewrite
 
@@ -253,6 +258,7 @@ def run(args) -> None:
         ("full recompute, all periods", full, "≤ 1.5×R" if ten else "≤ 2×R"),
         (f"incremental after {args.new:,} new", incremental, "≤ 0.05×R (at 10M)"),
         ("incremental again, nothing new (overlap re-read)", again, ""),
+        ("incremental after 1 new (steady traffic)", one, ""),
         ("rankings API, top 20, first read after the fold", cold, "≤ 0.01×R"),
         ("rankings API, top 20, repeated (cached)", rankings, "≤ 0.01×R"),
     ]
