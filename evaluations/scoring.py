@@ -18,8 +18,9 @@ changed past the state-change watermark — rebuilds only those cells and the co
 (the unchanged finer cells come from the table), and copies the untouched cells of the affected
 periods so they are ranked as a whole. Rebuilding a cell from the ratings table, rather than adding
 deltas, makes every run idempotent. A brand revoked since the last job (past the brand-transition
-watermark) keeps its counts but loses its places in every period it has cells in, so that fold
-runs the full pipeline instead.
+watermark) keeps its counts but loses its places in every period it has cells in, and a brand whose
+organization moved or changed domain changes scope in all of them, so such a fold runs the full
+pipeline instead.
 
 Each job is one transaction, serialized by a PostgreSQL advisory lock (on SQLite the IMMEDIATE
 transaction already holds the database write lock): readers see the previous ranking until the
@@ -210,6 +211,13 @@ def _create_stage() -> None:
     )
 
 
+# Joined to a brand `b`: its organization `o` and that one's parent `p` (treebeard paths: 4 characters a level).
+OWNERS = """
+    JOIN organizations_organization o ON o.id = b.organization_id
+    LEFT JOIN organizations_organization p ON length(o.path) > 4 AND p.path = substr(o.path, 1, length(o.path) - 4)
+"""
+
+
 def _stage(select_sql: str, params: list | None = None) -> int:
     return _execute(f"INSERT INTO {STAGE} ({', '.join(STAGE_COLUMNS)}) {select_sql}", params)
 
@@ -261,10 +269,7 @@ def _stage_group_months(*, dirty_months: list[str] | None = None) -> int:
             WHERE e.state = %s
             GROUP BY e.brand_id, {month}, e.rater_group
         ) a
-        JOIN brands_brand b ON b.id = a.brand_id
-        JOIN organizations_organization o ON o.id = b.organization_id
-        LEFT JOIN organizations_organization p
-            ON length(o.path) > 4 AND p.path = substr(o.path, 1, length(o.path) - 4)
+        JOIN brands_brand b ON b.id = a.brand_id {OWNERS}
         """,
         params,
     )
@@ -518,6 +523,23 @@ def _ranked_brands_changed(mark: ScoreWatermark) -> bool:
     return BrandScore.objects.filter(period="all", rater_group="", brand_id__in=brands).exists()
 
 
+def _owners_changed() -> bool:
+    """Whether a scored brand's organization, that organization's domain or its parent changed since the
+    last job (an organization moved or edited in the admin): every row of the brand names them, and
+    the domain and parent ranks partition on them. Checked on the all-time cells, one per scored brand."""
+    return bool(
+        _fetch(
+            f"""
+            SELECT 1 FROM {SCORE} x JOIN brands_brand b ON b.id = x.brand_id {OWNERS}
+            WHERE x.period = 'all' AND x.rater_group = ''
+              AND (x.organization_id <> b.organization_id OR x.domain <> o.domain
+                   OR COALESCE(x.parent_organization_id, 0) <> COALESCE(p.id, 0))
+            LIMIT 1
+            """
+        )
+    )
+
+
 def _mark_dirty(mark: ScoreWatermark) -> int:
     since = connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(seconds=settings.SCORE_OVERLAP_SECONDS))
     start, end = _month_bounds("t.rated_on")
@@ -599,11 +621,12 @@ def _rebuild_all() -> int:
 def scores_fold_incremental() -> dict[str, int]:
     """Fold new ratings and state changes into `BrandScore`; equal to `scores_recompute_full` afterwards.
 
-    A revoked brand re-ranks every period it has cells in: that fold rebuilds everything (`rebuilt` 1).
+    A revoked brand re-ranks every period it has cells in, and a moved organization changes the scopes
+    of every row of its brands: such a fold rebuilds everything (`rebuilt` 1).
     """
     _lock()
     mark, latest = _watermark()
-    if _ranked_brands_changed(mark):
+    if _ranked_brands_changed(mark) or _owners_changed():
         cells = _rebuild_all()
         _advance(mark, latest)
         return {"dirty_months": 0, "cells": cells, "periods": _period_count(), "rebuilt": 1}

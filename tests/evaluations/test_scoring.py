@@ -17,6 +17,7 @@ from brands.services import brand_review
 from evaluations import scoring
 from evaluations.models import BrandScore, Evaluation, ScoreDirtyMonth, ScoreWatermark
 from evaluations.services import evaluation_change_state
+from organizations.models import Organization
 from tests.evaluations.conftest import NOV, cell, rate, table
 from tests.factories import make_brand, make_evaluation
 
@@ -358,6 +359,31 @@ def test_revoking_a_ranked_brand_re_ranks_every_period_it_has_cells_in(
     assert _ranks("2026-11") == {"B": None, "A": 1, "C": 2, "E": 3, "D": 4, "F": None}
     assert (cell("B", "all").n, cell("B", "all", Evaluation.RaterGroup.MEMBER).rank) == (5, None)
     assert (cell("A", "all").rank_domain, cell("A", "2026-11").rank_parent) == (1, 1)
+    folded = table()
+    scoring.scores_recompute_full()
+    assert table() == folded
+    assert scoring.scores_fold_incremental()["rebuilt"] == 0
+
+
+@pytest.mark.django_db
+def test_an_organization_moved_or_given_another_domain_rescopes_its_brands_at_the_next_fold(example, tree, settings):
+    settings.SCORE_OVERLAP_SECONDS = 0
+    scoring.scores_recompute_full()
+    assert scoring.scores_fold_incremental()["rebuilt"] == 0
+    # The grid branch (A, E, F) moves from the community committee to the water group; the group becomes
+    # "community" too, so C and D join A, B and E in the community domain ranking.
+    enterprise = Organization.objects.get(pk=tree["enterprise"].pk)
+    Organization.objects.move(Organization.objects.get(pk=tree["grid"].pk), enterprise, pos="sorted-child")
+    Organization.objects.filter(pk=enterprise.pk).update(domain=Organization.Domain.COMMUNITY)
+    assert scoring.scores_fold_incremental()["rebuilt"] == 1
+    a, c = cell("A", "2026-11"), cell("C", "2026-11")
+    assert (a.parent_organization_id, a.rank_parent, a.domain, a.rank_domain) == (enterprise.pk, 1, "community", 2)
+    assert (c.domain, c.rank_domain, cell("D", "all").domain, cell("D", "2026-11").rank_domain) == (
+        "community",
+        3,
+        "community",
+        5,
+    )
     folded = table()
     scoring.scores_recompute_full()
     assert table() == folded
