@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from brands import images, selectors, services
-from brands.models import Brand, Commitment, Milestone, Plan
+from brands.models import MILESTONE_WEIGHT_MAX, PLAN_YEARS, Brand, Commitment, Milestone, Plan
 from organizations import rules
 
 
@@ -120,11 +120,7 @@ class MilestoneSerializer(serializers.ModelSerializer):
         model = Milestone
         fields = ["id", "title", "description", "due_date", "weight", "completed_on", "done", "overdue"]
         read_only_fields = ["id", "completed_on"]
-
-    def validate_weight(self, value):
-        if value < 1:
-            raise ValidationError("≥ 1")
-        return value
+        extra_kwargs = {"weight": {"min_value": 1, "max_value": MILESTONE_WEIGHT_MAX}}
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -133,6 +129,10 @@ class PlanSerializer(serializers.ModelSerializer):
     class Meta:
         model = Plan
         fields = ["start_year", "end_year", "goals", "milestones"]
+        extra_kwargs = {
+            "start_year": {"min_value": PLAN_YEARS[0], "max_value": PLAN_YEARS[1]},
+            "end_year": {"min_value": PLAN_YEARS[0], "max_value": PLAN_YEARS[1]},
+        }
 
 
 def _fields(serializer) -> dict:
@@ -283,7 +283,7 @@ class BrandViewSet(
                 "title": serializers.CharField(required=False),
                 "description": serializers.CharField(required=False),
                 "due_date": serializers.DateField(required=False),
-                "weight": serializers.IntegerField(required=False, min_value=1),
+                "weight": serializers.IntegerField(required=False, min_value=1, max_value=MILESTONE_WEIGHT_MAX),
                 "done": serializers.BooleanField(required=False),
             },
         ),
@@ -300,9 +300,14 @@ class BrandViewSet(
             milestone = selectors.milestone_get_for(user=request.user, brand=brand, pk=milestone_id)
             payload = MilestoneSerializer(milestone, data=request.data, partial=True)
             payload.is_valid(raise_exception=True)
+            done = None
+            if "done" in request.data:  # checked before anything is saved: a refused request changes nothing
+                try:
+                    done = serializers.BooleanField().to_internal_value(request.data["done"])
+                except ValidationError as error:
+                    raise ValidationError({"done": error.detail}) from None
             milestone = services.milestone_update(user=request.user, milestone=milestone, data=payload.validated_data)
-            if "done" in request.data:
-                done = serializers.BooleanField().to_internal_value(request.data["done"])
+            if done is not None:
                 milestone = services.milestone_set_done(user=request.user, milestone=milestone, done=done)
         return Response(MilestoneSerializer(milestone).data)
 

@@ -3,10 +3,11 @@
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from brands import images
-from brands.models import Brand, Case, Commitment, Milestone, Plan
+from brands.models import MILESTONE_WEIGHT_MAX, PLAN_YEARS, Brand, Case, Commitment, Milestone, Plan
 from brands.services import MAX_PHOTOS, REVIEW_DECISIONS, decision_label
 
 
@@ -114,8 +115,10 @@ class PlanForm(_Form, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self._helper()
         for name in ("start_year", "end_year"):
-            self.fields[name].min_value = 2000
-            self.fields[name].widget.attrs.update(min=2000, max=2100)
+            field = self.fields[name]
+            field.min_value, field.max_value = PLAN_YEARS
+            field.validators = [MinValueValidator(PLAN_YEARS[0]), MaxValueValidator(PLAN_YEARS[1])]
+            field.widget.attrs.update(min=PLAN_YEARS[0], max=PLAN_YEARS[1])
 
     def clean(self):
         data = super().clean()
@@ -141,8 +144,10 @@ class MilestoneForm(_Form, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._helper()
-        self.fields["weight"].min_value = 1
-        self.fields["weight"].widget.attrs["min"] = 1
+        weight = self.fields["weight"]
+        weight.min_value, weight.max_value = 1, MILESTONE_WEIGHT_MAX
+        weight.validators = [MinValueValidator(1), MaxValueValidator(MILESTONE_WEIGHT_MAX)]
+        weight.widget.attrs.update(min=1, max=MILESTONE_WEIGHT_MAX)
 
     def _post_clean(self):
         pass

@@ -7,6 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Organization
 
+# Bounds the services enforce (and the forms and API show): a weight is a share of a plan's progress,
+# summed over its milestones; a plan runs over calendar years.
+MILESTONE_WEIGHT_MAX = 100
+PLAN_YEARS = (2000, 2100)
+
 
 class Brand(models.Model):
     class Status(models.TextChoices):

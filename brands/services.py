@@ -15,7 +15,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brands.images import NormalizedImage
-from brands.models import Brand, BrandTransition, Case, Commitment, Milestone, Plan, ProgressReport, ReportPhoto
+from brands.models import (
+    MILESTONE_WEIGHT_MAX,
+    PLAN_YEARS,
+    Brand,
+    BrandTransition,
+    Case,
+    Commitment,
+    Milestone,
+    Plan,
+    ProgressReport,
+    ReportPhoto,
+)
 from brands.selectors import BRAND_PUBLIC_VERSION_KEY, brand_public_cache_key
 from config.errors import ApplicationError
 from evaluations import scoring
@@ -258,8 +269,21 @@ def commitment_move(*, user, commitment: Commitment, step: int) -> None:
 
 
 @transaction.atomic
+def _check_weight(weight: int) -> None:
+    if not 1 <= weight <= MILESTONE_WEIGHT_MAX:
+        raise ApplicationError(
+            _("The weight must be between 1 and %(max)s.") % {"max": MILESTONE_WEIGHT_MAX}, field="weight"
+        )
+
+
 def plan_save(*, user, brand: Brand, start_year: int, end_year: int, goals: str) -> Plan:
     _require_manage(user, brand.organization)
+    for field, year in (("start_year", start_year), ("end_year", end_year)):
+        if not PLAN_YEARS[0] <= year <= PLAN_YEARS[1]:
+            raise ApplicationError(
+                _("Give a year from %(first)s to %(last)s.") % {"first": PLAN_YEARS[0], "last": PLAN_YEARS[1]},
+                field=field,
+            )
     if end_year < start_year:
         raise ApplicationError(_("The last year cannot be before the first year."), field="end_year")
     plan, _created = Plan.objects.update_or_create(
@@ -285,8 +309,7 @@ def _require_plan(brand: Brand) -> Plan:
 def milestone_add(*, user, brand: Brand, title: str, due_date, weight: int = 1, description: str = "") -> Milestone:
     _require_manage(user, brand.organization)
     plan = _require_plan(brand)
-    if weight < 1:
-        raise ApplicationError(_("The weight must be at least 1."), field="weight")
+    _check_weight(weight)
     return Milestone.objects.create(
         plan=plan,
         organization_id=brand.organization_id,
@@ -303,8 +326,7 @@ def milestone_update(*, user, milestone: Milestone, data: dict) -> Milestone:
     for key in ("title", "description", "due_date", "weight"):
         if key in data:
             setattr(milestone, key, data[key])
-    if milestone.weight < 1:
-        raise ApplicationError(_("The weight must be at least 1."), field="weight")
+    _check_weight(milestone.weight)
     milestone.save()
     return milestone
 

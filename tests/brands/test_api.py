@@ -225,6 +225,26 @@ def test_plan_and_milestones(api_client, community_brand, secretary, other_secre
     assert Plan.objects.get().goals == "三年"
 
 
+def test_out_of_range_weights_and_years_and_a_bad_done_are_400_and_change_nothing(
+    api_client, community_brand, secretary
+):
+    client = as_user(api_client, secretary)
+    base = f"{URL}{community_brand.code}"
+    huge = 9223372036854775807
+    response = client.put(f"{base}/plan/", {"start_year": 2025, "end_year": 10**30, "goals": "g"}, format="json")
+    assert (response.status_code, list(response.json())) == (400, ["end_year"])
+    client.put(f"{base}/plan/", {"start_year": 2025, "end_year": 2027, "goals": "三年"})
+    response = client.post(f"{base}/milestones/", {"title": "a", "due_date": "2025-06-30", "weight": 101})
+    assert (response.status_code, list(response.json())) == (400, ["weight"])
+    a = client.post(f"{base}/milestones/", {"title": "a", "due_date": "2025-06-30", "weight": 3}).json()
+    response = client.patch(f"{base}/milestones/{a['id']}/", {"weight": huge}, format="json")
+    assert (response.status_code, list(response.json())) == (400, ["weight"])
+    response = client.patch(f"{base}/milestones/{a['id']}/", {"title": "CHANGED", "done": "maybe"}, format="json")
+    assert (response.status_code, list(response.json())) == (400, ["done"])
+    assert Milestone.objects.values_list("title", "weight").get() == ("a", 3)
+    assert client.get(f"{base}/").status_code == 200
+
+
 def test_milestone_of_another_organization_is_404_under_own_brand(
     api_client, community_brand, enterprise_brand, secretary, other_secretary
 ):

@@ -316,6 +316,18 @@ def test_plan_form_refuses_reversed_years(client, secretary, community_brand):
     assert Plan.objects.count() == 0
 
 
+def test_plan_and_milestone_forms_refuse_numbers_out_of_range(client, secretary, programme):
+    client.force_login(secretary)
+    base = f"/workspace/brands/{programme['brand'].code}"
+    response = client.post(f"{base}/plan/", {"start_year": 2025, "end_year": "9" * 30, "goals": "g"})
+    assert (response.status_code, list(response.context["form"].errors)) == (200, ["end_year"])
+    data = {"title": "t", "due_date": "2026-06-01", "weight": "9" * 30}
+    for url in (f"{base}/milestones/new/", f"{base}/milestones/{programme['milestone'].pk}/"):
+        response = client.post(url, data)
+        assert (response.status_code, list(response.context["form"].errors)) == (200, ["weight"])
+    assert Milestone.objects.get(pk=programme["milestone"].pk).weight == programme["milestone"].weight
+
+
 def test_report_with_a_bad_photo_is_a_form_error(client, secretary, programme):
     from tests.brands.conftest import image_bytes, upload
 
