@@ -11,13 +11,14 @@ from drf_spectacular.utils import extend_schema, extend_schema_view, inline_seri
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from brands import images, selectors, services
 from brands.models import MILESTONE_WEIGHT_MAX, PLAN_YEARS, Brand, Commitment, Milestone, Plan
+from config.api import JSONParser
 from organizations import rules
 
 

@@ -6,14 +6,13 @@ from django.conf import settings
 from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from brands.selectors import brand_public_get
-from config.api import JSONOnlyNegotiation
+from config.api import JSONOnlyNegotiation, JSONParser
 from evaluations import integrity, selectors, services
 from evaluations.models import BAD_GRADES, Evaluation, Grade, Rectification
 from organizations import rules

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework import generics, serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
+from rest_framework.settings import api_settings
 
 from organizations import selectors
 from organizations.models import Organization
@@ -31,6 +32,7 @@ class TokenLogin(ObtainAuthToken):
     """Exchange `{username, password}` for `{"token": …}`; send it as `Authorization: Token …`."""
 
     permission_classes = [AllowAny]
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # DRF's view names its own, without our JSON parser
 
 
 urlpatterns = [
