@@ -6,6 +6,7 @@ EXIF, GPS and any other metadata — and stored as a normalized original plus
 the display sizes the pages use.
 """
 
+import contextlib
 import io
 import uuid
 import warnings
@@ -73,7 +74,10 @@ def normalize(upload, *, kind: str) -> NormalizedImage:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise not_an_image from None
 
-    image = ImageOps.exif_transpose(image)  # keep the photo upright once the orientation tag is gone
+    # Keep the photo upright once the orientation tag is gone. Unreadable EXIF leaves the pixels as stored:
+    # they are fine, only their orientation is unknown.
+    with contextlib.suppress(SyntaxError, ValueError, OSError, KeyError, TypeError):
+        image = ImageOps.exif_transpose(image)
     keep_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     image = image.convert("RGBA" if keep_alpha else "RGB")
     original = image.copy()

@@ -14,7 +14,8 @@ class RankingFilterForm(forms.Form):
     domain = forms.ChoiceField(
         label=_("Domain"), required=False, choices=[("", _("All domains"))] + Organization.Domain.choices
     )
-    parent = forms.IntegerField(label=_("Parent organization"), required=False, min_value=1)
+    # Ids are 64-bit: a longer number is a field error here, not an overflow in the query.
+    parent = forms.IntegerField(label=_("Parent organization"), required=False, min_value=1, max_value=2**63 - 1)
     group = forms.ChoiceField(
         label=_("Rater group"), required=False, choices=[("", _("All raters"))] + Evaluation.RaterGroup.choices
     )

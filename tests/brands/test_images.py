@@ -139,3 +139,10 @@ def test_good_logo_through_the_form_stores_original_and_small_size(client, tree,
     assert Image.open(brand.logo.path).size == (800, 600)
     assert Image.open(brand.logo_small.path).size == (256, 192)
     assert dict(Image.open(brand.logo.path).getexif()) == {}
+
+
+def test_a_png_with_unreadable_exif_is_kept_as_it_is_stored():
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 6), (10, 200, 30)).save(buffer, "PNG", exif=b"garbage" * 10)
+    result = images.normalize(upload("broken-exif.png", buffer.getvalue(), "image/png"), kind="logo")
+    assert Image.open(io.BytesIO(result.original.read())).size == (8, 6)

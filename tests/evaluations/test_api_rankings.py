@@ -128,6 +128,7 @@ def test_a_repeated_request_is_answered_from_the_cache_until_a_scoring_job_commi
         ({"period": "2026-Q5"}, {"period": ["Use YYYY-MM, YYYY-Qn, YYYY or all."]}),
         ({"domain": "moon"}, {"domain": ["Select a valid choice. moon is not one of the available choices."]}),
         ({"parent": "x"}, {"parent": ["Enter a whole number."]}),
+        ({"parent": "9" * 30}, {"parent": ["Ensure this value is less than or equal to 9223372036854775807."]}),
         ({"group": "robots"}, {"group": ["Select a valid choice. robots is not one of the available choices."]}),
     ],
 )

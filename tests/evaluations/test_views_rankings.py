@@ -49,6 +49,9 @@ def test_bad_filters_on_the_page_show_the_error_not_a_500(client):
     assert response.status_code == 400
     assert "Use YYYY-MM, YYYY-Qn, YYYY or all." in response.content.decode()
     assert response.context["page"] is None
+    # An id too long for the database is a field error on the page and the CSV alike.
+    assert client.get("/rankings/", {"parent": "9" * 30}).status_code == 400
+    assert client.get("/rankings/rankings.csv", {"parent": "9" * 30}).status_code == 400
 
 
 @pytest.mark.django_db
