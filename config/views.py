@@ -3,9 +3,10 @@
 import redis
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.static import serve
 
 
 def home(request):
@@ -33,3 +34,11 @@ def healthz(request):
         checks["redis"] = "not configured"
     healthy = all(value in ("ok", "not configured") for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+def media(request, path):
+    """An uploaded file. A name the filesystem refuses (too long, say) is a file that is not there."""
+    try:
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
+    except OSError:
+        raise Http404 from None

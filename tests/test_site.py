@@ -161,3 +161,9 @@ def test_seed_demo_twice_gives_the_same_rows():
     haorun = Organization.objects.get(memberships__user__username="secretary2")
     assert not haorun.path.startswith(district.path)
     assert User.objects.get(username="reviewer").check_password("demo12345")
+
+
+@pytest.mark.django_db
+def test_a_media_name_the_filesystem_refuses_is_a_404(client):
+    assert client.get("/media/" + "a" * 300).status_code == 404
+    assert client.get("/media/brands/logos/missing.jpg").status_code == 404
