@@ -42,11 +42,16 @@ def _refused(request, form, error: ApplicationError) -> None:
 # --- Public -----------------------------------------------------------------
 
 
+def _query_text(request, name: str, limit: int) -> str:
+    """A free-text query parameter: trimmed, at most `limit` characters, no NUL (PostgreSQL refuses it)."""
+    return request.GET.get(name, "").replace("\x00", "").strip()[:limit]
+
+
 def brand_directory(request):
     filters = selectors.DirectoryFilters(
-        q=request.GET.get("q", "").strip()[:100],
+        q=_query_text(request, "q", 100),
         domain=request.GET.get("domain", "") if request.GET.get("domain") in Organization.Domain.values else "",
-        region=request.GET.get("region", "").strip()[:60],
+        region=_query_text(request, "region", 60),
         status=request.GET.get("status", "") if request.GET.get("status") in Brand.PUBLIC_STATUSES else "",
         level=request.GET.get("level", "") if request.GET.get("level") in Brand.Level.values else "",
     )

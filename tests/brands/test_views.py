@@ -395,6 +395,7 @@ def test_directory_search_and_filters(client, tree):
     assert names({"status": "named"}) == ["红色家园"]
     assert names({"status": "draft"}) == ["红色家园", "海润先锋"]  # not a public status: ignored
     assert names({"q": "华阳路"}) == ["红色家园"]  # the owning organization's name
+    assert names({"q": "网\x00格", "region": "\x00"}) == ["红色家园"]  # NUL dropped (PostgreSQL refuses it)
 
 
 def test_directory_paginates(client, tree):
