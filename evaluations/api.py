@@ -6,6 +6,7 @@ from django.conf import settings
 from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -222,9 +223,11 @@ class RectificationListView(APIView):
         queryset = selectors.rectification_list(user=request.user, action=Action.VIEW)
         status_filter = request.query_params.get("status")
         if status_filter:
+            try:
+                status_filter = serializers.ChoiceField(Rectification.Status.choices).run_validation(status_filter)
+            except serializers.ValidationError as error:
+                raise serializers.ValidationError({"status": error.detail}) from None
             queryset = queryset.filter(status=status_filter)
-        from rest_framework.pagination import PageNumberPagination
-
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         serializer = RectificationSerializer(page, many=True, context={"request": request})

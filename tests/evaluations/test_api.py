@@ -190,6 +190,10 @@ def test_rectification_list_is_scoped(api_client, brand, other_brand, secretary,
     assert [row["brand"] for row in api_client.get("/api/v1/rectifications/").json()["results"]] == ["hr01"]
     api_client.force_authenticate(city_reviewer)
     assert api_client.get("/api/v1/rectifications/").json()["count"] == 3
+    assert api_client.get("/api/v1/rectifications/", {"status": "open"}).json()["count"] == 3
+    for bad in ("bogus", "\x00"):
+        response = api_client.get("/api/v1/rectifications/", {"status": bad}, HTTP_ACCEPT_LANGUAGE="en")
+        assert (response.status_code, list(response.json())) == (400, ["status"])
 
 
 def test_the_callback_contact_is_shown_in_full_only_to_those_who_call_back(api_client, brand, secretary, city_reviewer):
