@@ -11,14 +11,13 @@ from drf_spectacular.utils import extend_schema, extend_schema_view, inline_seri
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from brands import images, selectors, services
 from brands.models import MILESTONE_WEIGHT_MAX, PLAN_YEARS, Brand, Commitment, Milestone, Plan
-from config.api import JSONParser
+from config.api import field_value
 from organizations import rules
 
 
@@ -154,7 +153,6 @@ class BrandViewSet(
     """Public brands for anyone, plus the caller's private ones; writes only in organizations the caller manages."""
 
     lookup_field = "code"
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
     filterset_fields = ["status", "level", "organization"]
 
@@ -301,12 +299,8 @@ class BrandViewSet(
             milestone = selectors.milestone_get_for(user=request.user, brand=brand, pk=milestone_id)
             payload = MilestoneSerializer(milestone, data=request.data, partial=True)
             payload.is_valid(raise_exception=True)
-            done = None
-            if "done" in request.data:  # checked before anything is saved: a refused request changes nothing
-                try:
-                    done = serializers.BooleanField().to_internal_value(request.data["done"])
-                except ValidationError as error:
-                    raise ValidationError({"done": error.detail}) from None
+            # Checked before anything is saved: a refused request changes nothing.
+            done = field_value(serializers.BooleanField(), request.data, "done") if "done" in request.data else None
             milestone = services.milestone_update(user=request.user, milestone=milestone, data=payload.validated_data)
             if done is not None:
                 milestone = services.milestone_set_done(user=request.user, milestone=milestone, done=done)

@@ -115,10 +115,8 @@ class PlanForm(_Form, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self._helper()
         for name in ("start_year", "end_year"):
-            field = self.fields[name]
-            field.min_value, field.max_value = PLAN_YEARS
-            field.validators = [MinValueValidator(PLAN_YEARS[0]), MaxValueValidator(PLAN_YEARS[1])]
-            field.widget.attrs.update(min=PLAN_YEARS[0], max=PLAN_YEARS[1])
+            self.fields[name].validators = [MinValueValidator(PLAN_YEARS[0]), MaxValueValidator(PLAN_YEARS[1])]
+            self.fields[name].widget.attrs.update(min=PLAN_YEARS[0], max=PLAN_YEARS[1])
 
     def clean(self):
         data = super().clean()
@@ -144,10 +142,8 @@ class MilestoneForm(_Form, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._helper()
-        weight = self.fields["weight"]
-        weight.min_value, weight.max_value = 1, MILESTONE_WEIGHT_MAX
-        weight.validators = [MinValueValidator(1), MaxValueValidator(MILESTONE_WEIGHT_MAX)]
-        weight.widget.attrs.update(min=1, max=MILESTONE_WEIGHT_MAX)
+        self.fields["weight"].validators = [MinValueValidator(1), MaxValueValidator(MILESTONE_WEIGHT_MAX)]
+        self.fields["weight"].widget.attrs.update(min=1, max=MILESTONE_WEIGHT_MAX)
 
     def _post_clean(self):
         pass

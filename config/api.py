@@ -4,7 +4,7 @@ JSON-only views."""
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, parsers
+from rest_framework import exceptions, parsers, serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -36,6 +36,14 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply") from None
+
+
+def field_value(field: serializers.Field, data, name: str):
+    """`data[name]` checked by a DRF field, for a value no serializer carries; its refusal is a 400 on `name`."""
+    try:
+        return field.run_validation(data[name])
+    except exceptions.ValidationError as error:
+        raise exceptions.ValidationError({name: error.detail}) from None
 
 
 class JSONOnlyNegotiation(DefaultContentNegotiation):

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from brands.selectors import brand_public_get
-from config.api import JSONOnlyNegotiation, JSONParser
+from config.api import JSONOnlyNegotiation, JSONParser, field_value
 from evaluations import integrity, selectors, services
 from evaluations.models import BAD_GRADES, Evaluation, Grade, Rectification
 from organizations import rules
@@ -223,10 +223,9 @@ class RectificationListView(APIView):
         queryset = selectors.rectification_list(user=request.user, action=Action.VIEW)
         status_filter = request.query_params.get("status")
         if status_filter:
-            try:
-                status_filter = serializers.ChoiceField(Rectification.Status.choices).run_validation(status_filter)
-            except serializers.ValidationError as error:
-                raise serializers.ValidationError({"status": error.detail}) from None
+            status_filter = field_value(
+                serializers.ChoiceField(Rectification.Status.choices), request.query_params, "status"
+            )
             queryset = queryset.filter(status=status_filter)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
