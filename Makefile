@@ -29,6 +29,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: setup
 	$(BIN)/ruff format .
@@ -57,7 +58,7 @@ vendor-altcha:
 	  cp package/LICENSE.txt $(CURDIR)/static/vendor/altcha/LICENSE.txt
 
 # Aggregation and rankings figures on PostgreSQL (database `bench`, created and dropped here); not a test.
-# 1M ratings by default; `make bench BENCH_ARGS=--10m` for 10M.
+# 1M ratings by default; `make bench-scores BENCH_ARGS=--10m` for 10M.
 bench-scores: setup
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 

@@ -29,7 +29,6 @@ from brands.models import (
 )
 from brands.selectors import BRAND_PUBLIC_VERSION_KEY, brand_public_cache_key
 from config.errors import ApplicationError
-from evaluations import scoring
 from organizations import rules
 from organizations.models import Organization
 
@@ -189,9 +188,6 @@ def _transition(*, user, brand: Brand, decision: str, comment: str) -> Brand:
     # The rating endpoint caches whether a brand is public; a revoked brand must stop taking ratings at once.
     transaction.on_commit(partial(cache.delete, brand_public_cache_key(brand.code)))
     transaction.on_commit(partial(cache.delete, BRAND_PUBLIC_VERSION_KEY))
-    if (from_status in Brand.PUBLIC_STATUSES) != (to_status in Brand.PUBLIC_STATUSES):
-        # A revoked brand keeps its counts but loses its places: the next fold re-ranks the periods.
-        transaction.on_commit(scoring.request_refresh)
     return brand
 
 

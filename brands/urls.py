@@ -7,7 +7,6 @@ urlpatterns = [
     path("b/<str:code>/", views.brand_detail, name="brand-detail"),
     path("cases/", views.case_list, name="case-list"),
     path("cases/<int:pk>/", views.case_detail, name="case-detail"),
-    path("workspace/", views.workspace_home, name="workspace"),
     path("workspace/brands/new/", views.brand_create, name="workspace-brand-create"),
     path("workspace/brands/<str:code>/", views.workspace_brand, name="workspace-brand"),
     path("workspace/brands/<str:code>/edit/", views.brand_edit, name="workspace-brand-edit"),

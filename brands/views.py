@@ -12,7 +12,6 @@ from brands import selectors, services
 from brands.forms import BrandForm, CaseForm, CommitmentForm, MilestoneForm, PlanForm, ProgressReportForm, ReviewForm
 from brands.models import Brand, Case, Plan
 from config.errors import ApplicationError
-from evaluations.selectors import brands_with_rectification_counts
 from organizations import rules
 from organizations.models import Organization
 
@@ -98,21 +97,6 @@ def case_detail(request, pk: int):
 
 def _managed(request, code: str) -> Brand:
     return selectors.brand_workspace_get(user=request.user, code=code)
-
-
-@login_required
-def workspace_home(request):
-    return render(
-        request,
-        "workspace/home.html",
-        {
-            "brands": brands_with_rectification_counts(
-                selectors.brand_list_for(user=request.user, action=rules.Action.MANAGE)
-            ),
-            "can_file": rules.can_any(request.user, rules.Action.MANAGE),
-            "overdue": selectors.overdue_milestones_for(user=request.user, action=rules.Action.MANAGE)[:20],
-        },
-    )
 
 
 @login_required

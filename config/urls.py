@@ -4,13 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import views
+from evaluations.views import workspace_home
 
 # The API first and under one prefix: its busiest endpoint (rating submission) resolves in a few steps.
 api_v1 = [
     path("", include("evaluations.api")),
     path("", include("organizations.api")),
+    path("", include("scores.api")),
     path("", include("brands.api")),
-    path("", include("evaluations.api_rankings")),
 ]
 
 urlpatterns = [
@@ -20,9 +21,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("workspace/", workspace_home, name="workspace"),
     path("", include("brands.urls")),
     path("", include("evaluations.urls")),
-    path("rankings/", include("evaluations.views_rankings")),
+    path("rankings/", include("scores.views")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from brands.models import Brand
 from config.errors import ApplicationError
-from evaluations import integrity, scoring
+from evaluations import integrity, refresh
 from evaluations.models import (
     BAD_GRADES,
     CommentStatus,
@@ -66,7 +66,7 @@ def evaluation_change_state(*, evaluation: Evaluation, to_state: str, reason: st
         reason=reason,
         actor=actor,
     )
-    transaction.on_commit(scoring.request_refresh)
+    transaction.on_commit(refresh.request_refresh)
     return locked
 
 
@@ -74,7 +74,7 @@ def evaluation_change_state(*, evaluation: Evaluation, to_state: str, reason: st
 
 
 # Cache keys read along with the throttle counters (one round trip): whether a score fold is pending.
-SUBMIT_PREFETCH = (scoring.REFRESH_PENDING_KEY,)
+SUBMIT_PREFETCH = (refresh.REFRESH_PENDING_KEY,)
 
 
 @dataclass
@@ -176,7 +176,7 @@ def evaluation_submit(
     )
     state = Evaluation.State.FLAGGED if reasons else Evaluation.State.COUNTED
     reason = "; ".join(reasons)[:200]
-    refresh_pending = bool(counts.prefetched.get(scoring.REFRESH_PENDING_KEY))
+    refresh_pending = bool(counts.prefetched.get(refresh.REFRESH_PENDING_KEY))
     return _insert(fields=fields, state=state, reason=reason, refresh_pending=refresh_pending)
 
 
@@ -242,7 +242,7 @@ def _insert(*, fields: dict, state: str, reason: str, refresh_pending: bool = Fa
         # and will see this rating. In the rare race where that fold starts between the read and
         # this commit, the next one folds it: the beat's every 30 s, or the next submission's.
         if not refresh_pending:
-            transaction.on_commit(scoring.request_refresh)
+            transaction.on_commit(refresh.request_refresh)
         return SubmitResult(evaluation=evaluation, already_rated=False)
     # This device already has a counted rating of the brand today: keep this one, not counted.
     repeat = Evaluation.objects.create(

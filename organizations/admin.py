@@ -1,9 +1,14 @@
+from functools import partial
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.cache import cache
+from django.db import transaction
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from organizations.models import Membership, Organization, User
+from organizations.selectors import ORGANIZATION_VERSION_KEY
 
 
 class MembershipInline(admin.TabularInline):
@@ -25,6 +30,23 @@ class OrganizationAdmin(TreeAdmin):
     list_display = ["name", "short_name", "level", "domain", "region"]
     list_filter = ["level", "domain", "region"]
     search_fields = ["name", "short_name"]
+
+    # Reads that show organizations (rankings: names, domains, parents) are cached on their version.
+    def _changed(self) -> None:
+        transaction.on_commit(partial(cache.delete, ORGANIZATION_VERSION_KEY))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._changed()
+
+    def move_node(self, request):
+        response = super().move_node(request)
+        self._changed()
+        return response
 
 
 @admin.register(Membership)

@@ -1,5 +1,8 @@
 """Reads over organizations."""
 
+import uuid
+
+from django.core.cache import cache
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 
@@ -22,3 +25,12 @@ def organization_parents() -> QuerySet[Organization]:
 
 def organization_subtree(*, organization: Organization) -> QuerySet[Organization]:
     return Organization.objects.filter(path__startswith=organization.path).order_by("path")
+
+
+# Changes whenever an organization is saved, moved or deleted (in the admin); caches of reads that show
+# organization names, domains or the tree key on it.
+ORGANIZATION_VERSION_KEY = "organizations:version"
+
+
+def organization_version() -> str:
+    return cache.get_or_set(ORGANIZATION_VERSION_KEY, lambda: uuid.uuid4().hex, None)

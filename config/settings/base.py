@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "organizations",
     "brands",
     "evaluations",
+    "scores",
 ]
 
 MIDDLEWARE = [
@@ -255,23 +256,25 @@ CELERY_BEAT_SCHEDULE.update(
 # One name for the 5-grade scale in the API schema (overall, management, service, quality).
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["GradeEnum"] = "evaluations.models.Grade.choices"
 
-# --- Scores and rankings (evaluations.scoring) ------------------------------
-# Bayesian prior weight m: a brand's score is (v·R + m·C)/(v + m).
-SCORE_PRIOR_WEIGHT = env.int("SCORE_PRIOR_WEIGHT", default=20)
-# Below this many counted ratings a brand is listed as "not enough ratings", unranked.
+# --- Scores and rankings (scores) -------------------------------------------
+# Bayesian prior weight m: a brand's score is (v·R + m·C)/(v + m). Unset: m is estimated per period and
+# rater group from its cells (one-way random effects), within the bounds below.
+SCORE_PRIOR_WEIGHT = env.float("SCORE_PRIOR_WEIGHT", default=None)
+SCORE_PRIOR_WEIGHT_MIN = env.float("SCORE_PRIOR_WEIGHT_MIN", default=1.0)
+SCORE_PRIOR_WEIGHT_MAX = env.float("SCORE_PRIOR_WEIGHT_MAX", default=500.0)
+# Below this many counted ratings a brand is listed as "not enough ratings": no score, no rank.
 SCORE_MIN_RATINGS = env.int("SCORE_MIN_RATINGS", default=5)
 # The incremental fold re-reads ratings created this recently, so an id that commits late is not missed.
 SCORE_OVERLAP_SECONDS = env.int("SCORE_OVERLAP_SECONDS", default=60)
 # A submission asks for a fold this many seconds later; requests in between share that one job.
 SCORE_REFRESH_DELAY_SECONDS = env.int("SCORE_REFRESH_DELAY_SECONDS", default=3)
-# ...but no sooner than this many seconds after the previous fold started: a fold re-scores whole
-# periods (every brand's score moves with the period mean), so steady traffic must not run them back to back.
+# ...but no sooner than this many seconds after the previous fold started.
 SCORE_REFRESH_MIN_INTERVAL_SECONDS = env.int("SCORE_REFRESH_MIN_INTERVAL_SECONDS", default=20)
 CELERY_BEAT_SCHEDULE.update(
     {
-        "scores-fold": {"task": "evaluations.scores_fold", "schedule": 30.0},
+        "scores-fold": {"task": "scores.fold", "schedule": 30.0},
         "scores-recompute-nightly": {
-            "task": "evaluations.scores_recompute",
+            "task": "scores.recompute",
             "schedule": crontab(hour=3, minute=30),
         },
     }

@@ -2,9 +2,9 @@
 
 import pytest
 
-from evaluations import scoring
-from tests.evaluations.conftest import rate
+from scores import services
 from tests.factories import make_brand
+from tests.scores.conftest import rate
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -13,7 +13,7 @@ def test_rankings_page_shows_bars_and_notes_and_filters(browser, live_server, sc
     for code, grades in {"R1": [5] * 30 + [4] * 5, "R2": [5, 5, 4, 4, 3, 2], "R3": [4, 4]}.items():
         rate(make_brand(tree["grid"], code, name=f"红色家园{code}"), grades)
     rate(make_brand(tree["enterprise"], "S1", name="海润先锋"), [5, 4, 4, 4, 1, 5])
-    scoring.scores_recompute_full()
+    services.scores_recompute_full()
     context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, locale="zh-CN")
     page = context.new_page()
     page.goto(live_server.url + "/rankings/?period=2026-11")

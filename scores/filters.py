@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import ApplicationError
 from evaluations.models import Evaluation
-from evaluations.rankings import period_kind
 from organizations.models import Organization
+from scores.periods import period_kind
 
 
 class RankingFilterForm(forms.Form):
@@ -29,7 +29,7 @@ class RankingFilterForm(forms.Form):
         return period
 
     def filters(self) -> dict:
-        """Keyword arguments for `rankings.ranking_rows` (call after is_valid())."""
+        """Keyword arguments for `selectors.ranking` (call after is_valid())."""
         data = self.cleaned_data
         return {
             "period": data["period"],
@@ -37,3 +37,9 @@ class RankingFilterForm(forms.Form):
             "parent": data["parent"],
             "rater_group": data["group"],
         }
+
+
+class SeriesFilterForm(forms.Form):
+    group = forms.ChoiceField(
+        label=_("Rater group"), required=False, choices=[("", _("All raters"))] + Evaluation.RaterGroup.choices
+    )

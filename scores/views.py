@@ -2,14 +2,15 @@
 
 import csv
 
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from evaluations import rankings
-from evaluations.rankings_filters import RankingFilterForm
 from organizations.selectors import organization_parents
+from scores import selectors
+from scores.filters import RankingFilterForm
 
 
 def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
@@ -21,26 +22,26 @@ def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
 
 def ranking_page(request):
     form = RankingFilterForm(request.GET)
-    page = None
+    page = ranking = None
     if form.is_valid():
-        rows = rankings.ranking_rows(**form.filters())
-        page = rankings.RankingPaginator(rows, 50).get_page(request.GET.get("page"))
+        ranking = selectors.ranking(**form.filters())
+        page = Paginator(ranking, 50).get_page(request.GET.get("page"))
         for row in page.object_list:
-            row.bar = rankings.grade_bar(row)
-            row.change = rankings.ranking_row_change(row)
-            row.change_lost = -row.change if row.change else None
-            row.tentative = rankings.score_is_tentative(row)
+            row.bar = selectors.grade_bar(row)
+            row.change_lost = -row.rank_change if row.rank_change else None
+            row.tentative = selectors.score_is_tentative(row, ranking.prior)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "form": form,
         "page": page,
-        "periods": rankings.ranking_periods(),
+        "prior": ranking.prior if ranking else None,
+        "periods": selectors.ranking_periods(),
         "parents": organization_parents(),
         "query": query.urlencode(),
-        "fields": rankings.CSV_FIELDS,
+        "fields": selectors.CSV_FIELDS,
     }
-    return render(request, "evaluations/rankings.html", context, status=200 if form.is_valid() else 400)
+    return render(request, "scores/rankings.html", context, status=200 if form.is_valid() else 400)
 
 
 def ranking_csv(request):
@@ -48,22 +49,23 @@ def ranking_csv(request):
     if not form.is_valid():
         return render(
             request,
-            "evaluations/rankings.html",
-            {"form": form, "periods": rankings.ranking_periods(), "fields": rankings.CSV_FIELDS},
+            "scores/rankings.html",
+            {"form": form, "periods": selectors.ranking_periods(), "fields": selectors.CSV_FIELDS},
             status=400,
         )
     filters = form.filters()
+    ranking = selectors.ranking(**filters)
     response, writer = _csv_response(f"rankings-{filters['period']}.csv")
-    writer.writerow([field.name for field in rankings.CSV_FIELDS])
-    for row in rankings.ranking_rows(**filters):
-        writer.writerow(rankings.ranking_csv_values(row))
+    writer.writerow([field.name for field in selectors.CSV_FIELDS])
+    for row in ranking:
+        writer.writerow(selectors.ranking_csv_values(row, ranking.prior))
     return response
 
 
 def ranking_fields_csv(request):
     response, writer = _csv_response("rankings-fields.csv")
     writer.writerow([_("field"), _("meaning")])
-    for field in rankings.CSV_FIELDS:
+    for field in selectors.CSV_FIELDS:
         writer.writerow([field.name, str(field.meaning)])
     return response
 

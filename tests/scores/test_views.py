@@ -8,10 +8,10 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
-from evaluations import scoring
-from evaluations.rankings import CSV_FIELDS
-from tests.evaluations.conftest import rate
+from scores import services
+from scores.selectors import CSV_FIELDS
 from tests.factories import make_brand
+from tests.scores.conftest import rate
 
 
 def csv_rows(response) -> list[list[str]]:
@@ -22,15 +22,15 @@ def csv_rows(response) -> list[list[str]]:
 
 @pytest.mark.django_db
 def test_the_page_lists_ranked_brands_then_those_without_enough_ratings(example, client):
-    scoring.scores_recompute_full()
+    services.scores_recompute_full()
     response = client.get("/rankings/", {"period": "2026-11"})
     assert response.status_code == 200
     page = response.context["page"]
-    assert [(row.brand.code, row.position) for row in page.object_list] == [
+    assert [(row.code, row.rank) for row in page.object_list] == [
         ("B", 1),
         ("A", 2),
         ("C", 3),
-        ("E", 4),
+        ("E", 3),
         ("D", 5),
         ("F", None),
     ]
@@ -56,7 +56,7 @@ def test_bad_filters_on_the_page_show_the_error_not_a_500(client):
 
 @pytest.mark.django_db
 def test_the_csv_has_the_same_rows_and_the_dictionary_names_every_column(example, client, tree):
-    scoring.scores_recompute_full()
+    services.scores_recompute_full()
     response = client.get("/rankings/rankings.csv", {"period": "2026-11", "parent": tree["community"].pk})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="rankings-2026-11.csv"'
@@ -64,11 +64,11 @@ def test_the_csv_has_the_same_rows_and_the_dictionary_names_every_column(example
     assert rows[0] == [field.name for field in CSV_FIELDS]
     assert rows[1:] == [
         ["1", "", "A", "品牌A", "华阳路第一网格党支部", "community", "10", "4.2", "4.15", "0.4902", "50.0", "0.1"]
-        + ["6", "2", "1", "0", "1", "ranked"],
+        + ["6", "2", "1", "0", "1", "ranked", "20.0", "4.125"],
         ["2", "", "E", "品牌E", "华阳路第一网格党支部", "community", "5", "4.0", "4.1", "0.5655", "0.0", "0.0"]
-        + ["0", "5", "0", "0", "0", "ranked"],
+        + ["0", "5", "0", "0", "0", "ranked", "20.0", "4.125"],
         ["", "", "F", "品牌F", "华阳路第一网格党支部", "community", "2", "2.5", "", "0.0", "-50.0", "0.5"]
-        + ["0", "0", "1", "1", "0", "not enough ratings"],
+        + ["0", "0", "1", "1", "0", "not enough ratings", "20.0", "4.125"],
     ]
     fields = csv_rows(client.get("/rankings/fields.csv", HTTP_ACCEPT_LANGUAGE="en"))
     assert fields[0] == ["field", "meaning"]
@@ -82,24 +82,25 @@ def test_the_csv_has_the_same_rows_and_the_dictionary_names_every_column(example
 def test_the_page_queries_do_not_grow_with_rows(tree, client, rows):
     for index in range(rows):
         rate(make_brand(tree["grid"], f"Q{index:02d}"), [5, 4, 4, 3, 5])
-    scoring.scores_recompute_full()
+    services.scores_recompute_full()
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/rankings/", {"period": "2026-11"})
     assert len(response.context["page"].object_list) == rows
-    assert len(queries) == 4  # rows count, rows, periods, parent organizations
+    # The periods' sums (m and C), rows count, rows, periods, parent organizations.
+    assert len(queries) == 5
 
 
 @pytest.mark.django_db
 def test_the_brand_score_partial_shows_n_bar_score_bound_and_a_note(example, settings):
-    scoring.scores_recompute_full()
-    html = render_to_string("evaluations/_brand_score.html", {"brand": example["A"]})
+    services.scores_recompute_full()
+    html = render_to_string("scores/_brand_score.html", {"brand": example["A"]})
     assert '<dd class="col-6">10</dd>' in html  # n
     assert '<dd class="col-6">4.20</dd>' in html  # mean
     assert '<dd class="col-6">2</dd>' in html  # rank all time: B 4.3... then A
     assert '<dd class="col-6">49%</dd>' in html  # Wilson bound
     assert 'class="grade-bar-5"' in html
     assert "较少" in html  # few ratings (10 < m = 20): the score leans towards the average
-    few = render_to_string("evaluations/_brand_score.html", {"brand": example["F"]})
+    few = render_to_string("scores/_brand_score.html", {"brand": example["F"]})
     assert "至少需要 5 条" in few
     unrated = make_brand(example["A"].organization, "Z")
-    assert "暂无评价" in render_to_string("evaluations/_brand_score.html", {"brand": unrated})
+    assert "暂无评价" in render_to_string("scores/_brand_score.html", {"brand": unrated})

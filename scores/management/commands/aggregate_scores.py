@@ -4,11 +4,11 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from evaluations import scoring
+from scores import services
 
 
 class Command(BaseCommand):
-    help = "Fold new ratings and state changes into brand scores; --full rebuilds every period."
+    help = "Fold new ratings and state changes into brand scores; --full rebuilds every cell."
 
     def add_arguments(self, parser):
         parser.add_argument("--full", action="store_true", help="Recompute every period from the ratings table.")
@@ -16,10 +16,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.monotonic()
         if options["full"]:
-            result = scoring.scores_recompute_full()
+            result = services.scores_recompute_full()
             label = "full recompute"
         else:
-            result = scoring.scores_fold_incremental()
+            result = services.scores_fold_incremental()
             label = "incremental fold"
         summary = ", ".join(f"{key}={value}" for key, value in result.items())
         self.stdout.write(f"{label}: {summary} in {time.monotonic() - started:.2f} s")

@@ -1,0 +1,534 @@
+"""Reads over score cells: the prior of a period, rankings, a brand's monthly series and summary.
+
+Everything that depends on the whole period — the mean C, the prior weight m, the Bayesian score, the
+Wilson bound, ranks and rank changes — is derived here, in SQL, from the stored counts and each
+brand's *current* organization, domain and status: a revoked brand or a moved organization is right
+at the next read. Results are cached per scores version of the periods read.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.utils.translation import gettext_lazy as _
+
+from brands.models import Brand
+from brands.selectors import brand_public_version
+from config.errors import ApplicationError
+from organizations.selectors import organization_version
+from scores import periods
+from scores.models import GROUPS, ScoreCell
+from scores.services import CELLS, scores_version
+
+Z = 1.96
+STATS_CACHE_SECONDS = 24 * 3600
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _float(expression: str) -> str:
+    return f"CAST({expression} AS DOUBLE PRECISION)"
+
+
+def _literal(value: float | None) -> str:
+    """A float computed here (never user input) as an SQL constant."""
+    return _float(repr(float(value or 0.0)))
+
+
+def _measure(alias: str, group: str, measure: str) -> str:
+    """SQL: one measure of a cell for a rater group, or for all raters (`group` "": the groups' sum)."""
+    if group:
+        return f"{alias}.{group}_{measure}"
+    return "(" + " + ".join(f"{alias}.{g}_{measure}" for g in GROUPS) + ")"
+
+
+def _grade_total(alias: str, group: str, power: int = 1) -> str:
+    """SQL: the sum of the overall grades (power 1) or of their squares (power 2) in a cell."""
+    return " + ".join(f"{grade**power} * {_measure(alias, group, f'grade_{grade}')}" for grade in range(1, 6))
+
+
+# --- the prior of a period: C and the estimated m -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prior:
+    """The period mean C and the prior weight m of one period and rater group.
+
+    `within` is the pooled within-brand variance σ²w of the grades (None without two ratings of one
+    brand); `estimated` says whether m was estimated (False: ``SCORE_PRIOR_WEIGHT`` overrides it).
+    """
+
+    m: float
+    mean: float | None
+    within: float | None
+    estimated: bool
+
+
+@dataclass(frozen=True)
+class PeriodSums:
+    """Sums over a period's cells for one rater group: brands k, ratings N, grade sum S, sum of squared
+    grades Q, Σ (brand sum)²/n and Σ n² — all the one-way ANOVA needs."""
+
+    brands: int
+    n: int
+    total: int
+    squares: int
+    between: float
+    n_squares: float
+
+
+def prior_estimate(sums: PeriodSums) -> Prior:
+    """C and m of a period from its sums: m = σ²w / τ², the one-way random-effects (ANOVA) estimator.
+
+    σ²w = MSW, τ² = (MSB − MSW) / n₀ with n₀ = (N − Σn²/N) / (k − 1). Where brands do not differ more
+    than their samples explain (τ² ≤ 0, or too few brands), m takes its upper bound.
+    """
+    low, high = settings.SCORE_PRIOR_WEIGHT_MIN, settings.SCORE_PRIOR_WEIGHT_MAX
+    k, n = sums.brands, sums.n
+    mean = sums.total / n if n else None
+    within = (sums.squares - sums.between) / (n - k) if n > k else None
+    if settings.SCORE_PRIOR_WEIGHT is not None:
+        return Prior(m=float(settings.SCORE_PRIOR_WEIGHT), mean=mean, within=within, estimated=False)
+    m = high
+    if k > 1 and within is not None:
+        between_mean_square = (sums.between - sums.total * sums.total / n) / (k - 1)
+        n0 = (n - sums.n_squares / n) / (k - 1)
+        tau2 = (between_mean_square - within) / n0 if n0 > 0 else 0.0
+        if tau2 > 0:
+            m = min(high, max(low, within / tau2))
+    return Prior(m=m, mean=mean, within=within, estimated=True)
+
+
+def _period_sums(codes: list[int], group: str) -> dict[int, PeriodSums]:
+    n = _measure("c", group, "n")
+    total = _grade_total("c", group)
+    rows = _fetch(
+        f"""
+        SELECT c.period, COUNT(*), SUM({n}), SUM({total}), SUM({_grade_total("c", group, 2)}),
+               SUM({_float(total)} * ({total}) / {n}), SUM({_float(n)} * {n})
+        FROM {CELLS} c WHERE c.period IN ({", ".join(["%s"] * len(codes))}) AND {n} > 0
+        GROUP BY c.period
+        """,
+        list(codes),
+    )
+    return {row[0]: PeriodSums(*(int(v) for v in row[1:5]), float(row[5]), float(row[6])) for row in rows}
+
+
+def period_priors(*, codes: list[int], group: str = "") -> dict[int, Prior]:
+    """The prior of each period code (one query for those not cached since their cells last changed)."""
+    keys = {code: f"scores:prior:{code}:{group}:{scores_version(code)}" for code in codes}
+    cached = cache.get_many(list(keys.values()))
+    priors = {code: cached[key] for code, key in keys.items() if key in cached}
+    missing = [code for code in codes if code not in priors]
+    if missing:
+        sums = _period_sums(missing, group)
+        empty = PeriodSums(0, 0, 0, 0, 0.0, 0.0)
+        fresh = {code: prior_estimate(sums.get(code, empty)) for code in missing}
+        cache.set_many({keys[code]: prior for code, prior in fresh.items()}, STATS_CACHE_SECONDS)
+        priors.update(fresh)
+    return priors
+
+
+# --- per-row statistics ---------------------------------------------------------------------------------
+
+
+def _row_columns(alias: str, group: str, m: str, mean: str) -> list[str]:
+    """SQL for a row's n, grades 5 → 1, mean, score, Wilson bound, net score, bad-review rate; `m` and
+    `mean` are SQL for the period's prior weight and mean."""
+    n = _measure(alias, group, "n")
+    fn = _float(n)
+    grades = [_measure(alias, group, f"grade_{grade}") for grade in range(5, 0, -1)]
+    positive = f"({_float(f'{grades[0]} + {grades[1]}')} / {fn})"
+    z2 = Z * Z
+    wilson = (
+        f"(({positive} + {z2 / 2} / {fn} - {Z} * sqrt({positive} * (1 - {positive}) / {fn} + {z2 / 4} / ({fn} * {fn})))"
+        f" / (1 + {z2} / {fn}))"
+    )
+    total = _grade_total(alias, group)
+    return [
+        n,
+        *grades,
+        f"{_float(total)} / {fn}",
+        f"({_float(total)} + {m} * {mean}) / ({fn} + {m})",
+        # p = 0 has lower bound 0 exactly; the formula would leave rounding noise there.
+        f"CASE WHEN {grades[0]} + {grades[1]} = 0 THEN 0.0 ELSE {wilson} END",
+        f"100.0 * ({grades[0]} - {grades[3]} - {grades[4]}) / {fn}",
+        f"{_float(_measure(alias, group, 'bad_n'))} / {fn}",
+    ]
+
+
+ROW_FIELDS = [
+    "n",
+    "grade_5",
+    "grade_4",
+    "grade_3",
+    "grade_2",
+    "grade_1",
+    "mean",
+    "score",
+    "wilson",
+    "net_score",
+    "bad_rate",
+]
+
+
+# --- rankings ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RankingRow:
+    brand_id: int
+    code: str
+    name: str
+    organization_id: int
+    organization: str
+    domain: str
+    n: int
+    grade_5: int
+    grade_4: int
+    grade_3: int
+    grade_2: int
+    grade_1: int
+    mean: float
+    score: float | None  # None below the minimum n: no score, no rank
+    wilson: float
+    net_score: float
+    bad_rate: float
+    rank: int | None
+    previous_rank: int | None
+
+    @property
+    def rank_change(self) -> int | None:
+        """Places gained since the previous period (positive = moved up), None if either rank is missing."""
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank
+
+    @property
+    def grades(self) -> dict[str, int]:
+        return {str(grade): getattr(self, f"grade_{grade}") for grade in range(5, 0, -1)}
+
+
+PUBLIC = ", ".join(f"'{status}'" for status in Brand.PUBLIC_STATUSES)
+
+
+class Ranking:
+    """The public brands of one period and scope, ranked; a lazy sequence for Django's Paginator.
+
+    Ranks are shared by identical records (same score, Wilson bound and n: 1, 2, 2, 4) and are within
+    the scope (a domain, the children of a parent organization, or all). Brands below
+    ``SCORE_MIN_RATINGS`` follow, unranked, by n. The rank change compares with the previous period of
+    the same kind, in the same scope.
+    """
+
+    def __init__(self, *, period: str, domain: str = "", parent: int | None = None, rater_group: str = ""):
+        self.period, self.domain, self.parent, self.group = period, domain, parent, rater_group
+        self.code = periods.period_code(period)
+        self.previous_code = _previous_code(period)
+
+    @cached_property
+    def priors(self) -> dict[int, Prior]:
+        codes = [self.code] + ([self.previous_code] if self.previous_code is not None else [])
+        return period_priors(codes=codes, group=self.group)
+
+    @property
+    def prior(self) -> Prior:
+        """The m and C of the ranked period."""
+        return self.priors[self.code]
+
+    def version(self) -> str:
+        """What everything this ranking shows depends on (organization names included)."""
+        codes = [self.code] + ([self.previous_code] if self.previous_code is not None else [])
+        scores = ":".join(scores_version(code) for code in codes)
+        return f"{scores}:{brand_public_version()}:{organization_version()}"
+
+    def _scoped(self, code: int, prior: Prior) -> tuple[str, list]:
+        """SQL and parameters of the scope's rows of period `code`, with their statistics and rank."""
+        columns = _row_columns("c", self.group, _literal(prior.m), _literal(prior.mean))
+        scope, params = "", [code]
+        if self.domain:
+            scope += " AND o.domain = %s"
+            params.append(self.domain)
+        if self.parent:
+            scope += (
+                " AND EXISTS (SELECT 1 FROM organizations_organization p WHERE p.id = %s"
+                " AND o.depth = p.depth + 1 AND substr(o.path, 1, length(p.path)) = p.path)"
+            )
+            params.append(self.parent)
+        minimum = int(settings.SCORE_MIN_RATINGS)
+        sql = f"""
+            SELECT s.*, CASE WHEN s.n >= {minimum} THEN RANK() OVER (
+                       PARTITION BY s.n >= {minimum} ORDER BY s.score DESC, s.wilson DESC, s.n DESC) END AS rank
+            FROM (
+                SELECT c.brand_id, b.code, b.name, o.id AS organization_id, o.name AS organization, o.domain,
+                       {", ".join(f"{sql} AS {name}" for sql, name in zip(columns, ROW_FIELDS, strict=True))}
+                FROM {CELLS} c
+                JOIN brands_brand b ON b.id = c.brand_id
+                JOIN organizations_organization o ON o.id = b.organization_id
+                WHERE c.period = %s AND {_measure("c", self.group, "n")} > 0 AND b.status IN ({PUBLIC}){scope}
+            ) s
+        """
+        return sql, params
+
+    def _rows(self, limit: int | None = None, offset: int = 0) -> list[RankingRow]:
+        current, params = self._scoped(self.code, self.prior)
+        previous_sql, join = "", "NULL"
+        if self.previous_code is not None:
+            previous, previous_params = self._scoped(self.previous_code, self.priors[self.previous_code])
+            previous_sql = f", p AS ({previous})"
+            join = "p.rank"
+            params += previous_params
+        page = ""
+        if limit is not None:
+            page = " LIMIT %s OFFSET %s"
+            params += [limit, offset]
+        rows = _fetch(
+            f"""
+            WITH r AS ({current}){previous_sql}
+            SELECT r.brand_id, r.code, r.name, r.organization_id, r.organization, r.domain,
+                   {", ".join(f"r.{name}" for name in ROW_FIELDS)}, r.rank, {join}
+            FROM r {"LEFT JOIN p ON p.brand_id = r.brand_id" if previous_sql else ""}
+            ORDER BY r.rank IS NULL, r.rank, r.n DESC, r.code{page}
+            """,
+            params,
+        )
+        result = []
+        for row in rows:
+            item = RankingRow(*row)
+            if item.rank is None:
+                item.score = None
+            result.append(item)
+        return result
+
+    def count(self) -> int:
+        key = f"scores:ranking-count:{self.period}|{self.domain}|{self.parent or ''}|{self.group}:{self.version()}"
+
+        def count_rows() -> int:
+            sql, params = self._scoped(self.code, self.prior)
+            return _fetch(f"SELECT COUNT(*) FROM ({sql}) x", params)[0][0]
+
+        return cache.get_or_set(key, count_rows, 3600)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start = index.start or 0
+            limit = None if index.stop is None else max(0, index.stop - start)
+            return self._rows(limit, start)
+        return self._rows(1, index)[0]
+
+    def __iter__(self):
+        return iter(self._rows())
+
+
+def _previous_code(period: str) -> int | None:
+    previous = periods.period_previous(period)
+    try:
+        return None if previous is None else periods.period_code(previous)
+    except ApplicationError:  # before the year 1000
+        return None
+
+
+def ranking(*, period: str, domain: str = "", parent: int | None = None, rater_group: str = "") -> Ranking:
+    return Ranking(period=period, domain=domain, parent=parent, rater_group=rater_group)
+
+
+def ranking_periods() -> list[str]:
+    """Periods that have cells, newest first within each kind: all time, years, quarters, months."""
+    key = f"scores:periods:{scores_version(periods.ALL)}"
+
+    def read() -> list[str]:
+        codes = ScoreCell.objects.values_list("period", flat=True).distinct()
+        order = {periods.Kind.ALL: 0, periods.Kind.YEAR: 1, periods.Kind.QUARTER: 2, periods.Kind.MONTH: 3}
+        return [periods.period_key(code) for code in sorted(codes, key=lambda c: (order[periods.code_kind(c)], -c))]
+
+    return cache.get_or_set(key, read, 3600)
+
+
+# --- one brand: its monthly series and its summary -----------------------------------------------------------
+
+
+@dataclass
+class SeriesPoint:
+    period: str
+    n: int
+    mean: float
+    score: float
+    low: float | None  # the score's 95% interval: score ± 1.96·√(σ²w / (n + m))
+    high: float | None
+    wilson: float
+    net_score: float
+    bad_rate: float
+    m: float
+    C: float
+
+
+def brand_series_version(*, brand: Brand) -> str:
+    """Changes whenever any fold or job writes a cell (each month's prior depends on every brand's cells)."""
+    return f"{brand.pk}:{scores_version(periods.ALL)}:{brand_public_version()}"
+
+
+def brand_series(*, brand: Brand, rater_group: str = "") -> list[SeriesPoint]:
+    """A brand's months with ratings, oldest first, each scored against its own month's prior."""
+    low, high = periods.CODE_RANGES[periods.Kind.MONTH]
+    n = _measure("c", rater_group, "n")
+    months = [
+        code
+        for (code,) in _fetch(
+            f"SELECT c.period FROM {CELLS} c WHERE c.brand_id = %s AND c.period BETWEEN %s AND %s AND {n} > 0",
+            [brand.pk, low, high],
+        )
+    ]
+    if not months:
+        return []
+    priors = period_priors(codes=months, group=rater_group)
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(months))
+    params = [v for code in months for v in (code, priors[code].m, priors[code].mean, priors[code].within or 0.0)]
+    columns = _row_columns("c", rater_group, "p.m", "p.c")
+    rows = _fetch(
+        f"""
+        WITH p (period, m, c, within) AS (VALUES {values})
+        SELECT c.period, {", ".join(f"{sql}" for sql in columns)}, p.within, p.m, p.c
+        FROM {CELLS} c JOIN p ON p.period = c.period
+        WHERE c.brand_id = %s ORDER BY c.period
+        """,
+        params + [brand.pk],
+    )
+    series = []
+    for code, count, _g5, _g4, _g3, _g2, _g1, mean, score, wilson, net, bad, within, m, c in rows:
+        half = Z * math.sqrt(within / (count + m)) if within else None
+        series.append(
+            SeriesPoint(
+                period=periods.period_key(code),
+                n=count,
+                mean=mean,
+                score=score,
+                low=None if half is None else score - half,
+                high=None if half is None else score + half,
+                wilson=wilson,
+                net_score=net,
+                bad_rate=bad,
+                m=m,
+                C=c,
+            )
+        )
+    return series
+
+
+def brand_score_summary(*, brand: Brand, period: str = "all") -> RankingRow | None:
+    """A brand's all-raters row in one period's overall ranking (rank None if unranked or not public), or
+    None if it has no counted rating there."""
+    ranked = Ranking(period=period)
+    key = f"scores:brand-summary:{brand.pk}:{period}:{ranked.version()}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached or None
+    if not ScoreCell.objects.filter(brand=brand, period=ranked.code).exists():
+        cache.set(key, 0, 3600)
+        return None
+    current, params = ranked._scoped(ranked.code, ranked.prior)
+    columns = _row_columns("c", "", _literal(ranked.prior.m), _literal(ranked.prior.mean))
+    rows = _fetch(
+        f"""
+        SELECT c.brand_id, b.code, b.name, o.id, o.name, o.domain,
+               {", ".join(columns)}, (SELECT r.rank FROM ({current}) r WHERE r.brand_id = c.brand_id), NULL
+        FROM {CELLS} c JOIN brands_brand b ON b.id = c.brand_id
+        JOIN organizations_organization o ON o.id = b.organization_id
+        WHERE c.brand_id = %s AND c.period = %s
+        """,
+        [*params, brand.pk, ranked.code],
+    )
+    row = RankingRow(*rows[0]) if rows else None
+    if row is not None and row.rank is None:
+        row.score = None
+    cache.set(key, row or 0, 3600)
+    return row
+
+
+def score_is_tentative(row: RankingRow, prior: Prior) -> bool:
+    """Fewer ratings than the prior weight: the period mean weighs more than the brand's own ratings."""
+    return row.n < prior.m
+
+
+# --- the CSV ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    meaning: str
+
+
+# The CSV columns, in order, with their meaning: the field dictionary shown beside the download.
+CSV_FIELDS = [
+    Field("rank", _("Rank in the chosen scope; equal records share a rank; empty if unranked")),
+    Field("rank_change", _("Places gained since the previous period of the same kind (negative: lost)")),
+    Field("code", _("Brand code, as on the QR poster")),
+    Field("brand", _("Brand name")),
+    Field("organization", _("Organization that owns the brand")),
+    Field("domain", _("Domain of that organization")),
+    Field("n", _("Number of counted ratings (flagged and excluded ratings are not counted)")),
+    Field("mean", _("Mean overall grade, 1 to 5")),
+    Field("score", _("Ranking score: Bayesian average (n·mean + m·C)/(n + m); empty if unranked")),
+    Field("wilson", _("Wilson lower bound (95%) of the share of grades 4 and 5")),
+    Field("net_score", _("Net score: % of grade 5 minus % of grades 1 and 2")),
+    Field("bad_rate", _("Share of bad reviews (grades 1 and 2)")),
+    Field("grade_5", _("Ratings of grade 5, very satisfied")),
+    Field("grade_4", _("Ratings of grade 4, satisfied")),
+    Field("grade_3", _("Ratings of grade 3, basically satisfied")),
+    Field("grade_2", _("Ratings of grade 2, dissatisfied")),
+    Field("grade_1", _("Ratings of grade 1, very dissatisfied")),
+    Field("status", _("'ranked', or 'not enough ratings' below the minimum number of ratings")),
+    Field("m", _("Prior weight m of the period and rater group (estimated from the period's ratings)")),
+    Field("C", _("Mean grade C of all counted ratings in the period and rater group")),
+]
+
+
+def ranking_csv_values(row: RankingRow, prior: Prior) -> list:
+    ranked = row.rank is not None
+    change = row.rank_change
+    return [
+        row.rank if ranked else "",
+        "" if change is None else change,
+        row.code,
+        row.name,
+        row.organization,
+        row.domain,
+        row.n,
+        round(row.mean, 4),
+        round(row.score, 4) if ranked else "",
+        round(row.wilson, 4),
+        round(row.net_score, 2),
+        round(row.bad_rate, 4),
+        row.grade_5,
+        row.grade_4,
+        row.grade_3,
+        row.grade_2,
+        row.grade_1,
+        "ranked" if ranked else "not enough ratings",
+        round(prior.m, 4),
+        "" if prior.mean is None else round(prior.mean, 4),
+    ]
+
+
+def grade_bar(row: RankingRow) -> list[dict]:
+    """Segments of the grade distribution bar (grade 5 first), as offsets and widths in percent."""
+    segments, offset = [], 0.0
+    for grade in range(5, 0, -1):
+        count = getattr(row, f"grade_{grade}")
+        width = 100.0 * count / row.n if row.n else 0.0
+        if count:
+            segments.append({"grade": grade, "count": count, "x": round(offset, 3), "width": round(width, 3)})
+        offset += width
+    return segments

@@ -1,0 +1,24 @@
+"""`{% brand_score brand as summary %}`: a brand's all-time score summary, for the brand page partial."""
+
+from django import template
+from django.conf import settings
+
+from scores import selectors
+
+register = template.Library()
+
+
+@register.simple_tag
+def brand_score(brand, period: str = "all") -> dict | None:
+    row = selectors.brand_score_summary(brand=brand, period=period)
+    if row is None:
+        return None
+    prior = selectors.period_priors(codes=[0], group="")[0] if period == "all" else None
+    return {
+        "score": row,
+        "bar": selectors.grade_bar(row),
+        "ranked": row.rank is not None,
+        "tentative": prior is not None and selectors.score_is_tentative(row, prior),
+        "min_ratings": settings.SCORE_MIN_RATINGS,
+        "prior_weight": round(prior.m) if prior else None,
+    }
