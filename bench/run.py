@@ -250,6 +250,11 @@ def run(args) -> None:
         return response.json()
 
     rankings(), series()  # warm the process (imports, connections), not these answers
+    # Steady traffic has a fold every 30 s (beat), so the overlap window is bounded by a fold older than
+    # it; wait for the full job to be that old, as it would be.
+    from django.conf import settings
+
+    time.sleep(settings.SCORE_OVERLAP_SECONDS + 1)
 
     def fold_after(count: int, receipt: int, label: str) -> tuple[float, dict]:
         copy_ratings(brands, count, receipt, november, "now")

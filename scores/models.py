@@ -63,26 +63,17 @@ for _column in COUNT_COLUMNS:
 
 
 class ScoreWatermark(models.Model):
-    """The single bookkeeping row of the incremental fold: the last rating and state change folded in."""
+    """The single bookkeeping row of the incremental fold: the last rating and state change folded in.
+
+    `recent` lists the last folds as [unix time, newest rating id then]: the newest rating id seen by a
+    fold at least ``SCORE_OVERLAP_SECONDS`` ago bounds the ratings a fold re-reads (a rating whose id is
+    lower but that committed late was created before that fold).
+    """
 
     last_evaluation_id = models.BigIntegerField(default=0)
     last_state_change_id = models.BigIntegerField(default=0)
+    recent = models.JSONField(default=list)
     updated_at = models.DateTimeField(null=True)
 
     def __str__(self) -> str:
         return f"evaluation {self.last_evaluation_id} · state change {self.last_state_change_id}"
-
-
-class ScoreDirtyMonth(models.Model):
-    """(brand, month) cells being refolded; filled and emptied inside one fold's transaction."""
-
-    brand_id = models.BigIntegerField()
-    month = models.IntegerField()
-    month_start = models.DateField()
-    month_end = models.DateField()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["brand_id", "month"], name="scoredirtymonth_unique_cell")]
-
-    def __str__(self) -> str:
-        return f"{self.brand_id} · {self.month}"

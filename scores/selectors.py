@@ -141,44 +141,38 @@ def period_priors(*, codes: list[int], group: str = "") -> dict[int, Prior]:
 # --- per-row statistics ---------------------------------------------------------------------------------
 
 
-def _row_columns(alias: str, group: str, m: str, mean: str) -> list[str]:
-    """SQL for a row's n, grades 5 → 1, mean, score, Wilson bound, net score, bad-review rate; `m` and
-    `mean` are SQL for the period's prior weight and mean."""
-    n = _measure(alias, group, "n")
-    fn = _float(n)
-    grades = [_measure(alias, group, f"grade_{grade}") for grade in range(5, 0, -1)]
-    positive = f"({_float(f'{grades[0]} + {grades[1]}')} / {fn})"
+COUNT_FIELDS = ["n", *(f"grade_{grade}" for grade in range(5, 0, -1)), "bad_n"]
+STAT_FIELDS = ["mean", "score", "wilson", "net_score", "bad_rate"]
+
+
+def _count_columns(alias: str, group: str) -> str:
+    """SQL: a cell's counts for one rater group or all raters, named as COUNT_FIELDS."""
+    return ", ".join(f"{_measure(alias, group, field)} AS {field}" for field in COUNT_FIELDS)
+
+
+def _stat_columns(alias: str, m: str, mean: str) -> str:
+    """SQL: mean, score, Wilson bound, net score and bad-review rate (STAT_FIELDS) of a row `alias` that
+    has the COUNT_FIELDS columns; `m` and `mean` are SQL for the period's prior weight and mean."""
+    n = _float(f"{alias}.n")
+    total = _float(" + ".join(f"{grade} * {alias}.grade_{grade}" for grade in range(1, 6)))
+    positive = f"({_float(f'{alias}.grade_5 + {alias}.grade_4')} / {n})"
     z2 = Z * Z
     wilson = (
-        f"(({positive} + {z2 / 2} / {fn} - {Z} * sqrt({positive} * (1 - {positive}) / {fn} + {z2 / 4} / ({fn} * {fn})))"
-        f" / (1 + {z2} / {fn}))"
+        f"(({positive} + {z2 / 2} / {n} - {Z} * sqrt({positive} * (1 - {positive}) / {n} + {z2 / 4} / ({n} * {n})))"
+        f" / (1 + {z2} / {n}))"
     )
-    total = _grade_total(alias, group)
-    return [
-        n,
-        *grades,
-        f"{_float(total)} / {fn}",
-        f"({_float(total)} + {m} * {mean}) / ({fn} + {m})",
+    columns = [
+        f"{total} / {n}",
+        f"({total} + {m} * {mean}) / ({n} + {m})",
         # p = 0 has lower bound 0 exactly; the formula would leave rounding noise there.
-        f"CASE WHEN {grades[0]} + {grades[1]} = 0 THEN 0.0 ELSE {wilson} END",
-        f"100.0 * ({grades[0]} - {grades[3]} - {grades[4]}) / {fn}",
-        f"{_float(_measure(alias, group, 'bad_n'))} / {fn}",
+        f"CASE WHEN {alias}.grade_5 + {alias}.grade_4 = 0 THEN 0.0 ELSE {wilson} END",
+        f"100.0 * ({alias}.grade_5 - {alias}.grade_2 - {alias}.grade_1) / {n}",
+        f"{_float(f'{alias}.bad_n')} / {n}",
     ]
+    return ", ".join(f"{sql} AS {name}" for sql, name in zip(columns, STAT_FIELDS, strict=True))
 
 
-ROW_FIELDS = [
-    "n",
-    "grade_5",
-    "grade_4",
-    "grade_3",
-    "grade_2",
-    "grade_1",
-    "mean",
-    "score",
-    "wilson",
-    "net_score",
-    "bad_rate",
-]
+ROW_FIELDS = ["n", *(f"grade_{grade}" for grade in range(5, 0, -1)), *STAT_FIELDS]
 
 
 # --- rankings ---------------------------------------------------------------------------------------------
@@ -251,9 +245,8 @@ class Ranking:
         scores = ":".join(scores_version(code) for code in codes)
         return f"{scores}:{brand_public_version()}:{organization_version()}"
 
-    def _scoped(self, code: int, prior: Prior) -> tuple[str, list]:
-        """SQL and parameters of the scope's rows of period `code`, with their statistics and rank."""
-        columns = _row_columns("c", self.group, _literal(prior.m), _literal(prior.mean))
+    def _base(self, code: int) -> tuple[str, list]:
+        """SQL and parameters of the scope's public brands with counted ratings in period `code`."""
         scope, params = "", [code]
         if self.domain:
             scope += " AND o.domain = %s"
@@ -264,40 +257,60 @@ class Ranking:
                 " AND o.depth = p.depth + 1 AND substr(o.path, 1, length(p.path)) = p.path)"
             )
             params.append(self.parent)
-        minimum = int(settings.SCORE_MIN_RATINGS)
+        # Narrow rows (the brand's id and code, the counts): the rank sorts them all; names are joined
+        # for the page only.
         sql = f"""
-            SELECT s.*, CASE WHEN s.n >= {minimum} THEN RANK() OVER (
-                       PARTITION BY s.n >= {minimum} ORDER BY s.score DESC, s.wilson DESC, s.n DESC) END AS rank
-            FROM (
-                SELECT c.brand_id, b.code, b.name, o.id AS organization_id, o.name AS organization, o.domain,
-                       {", ".join(f"{sql} AS {name}" for sql, name in zip(columns, ROW_FIELDS, strict=True))}
-                FROM {CELLS} c
-                JOIN brands_brand b ON b.id = c.brand_id
-                JOIN organizations_organization o ON o.id = b.organization_id
-                WHERE c.period = %s AND {_measure("c", self.group, "n")} > 0 AND b.status IN ({PUBLIC}){scope}
-            ) s
+            SELECT c.brand_id, b.code, {_count_columns("c", self.group)}
+            FROM {CELLS} c
+            JOIN brands_brand b ON b.id = c.brand_id
+            JOIN organizations_organization o ON o.id = b.organization_id
+            WHERE c.period = %s AND {_measure("c", self.group, "n")} > 0 AND b.status IN ({PUBLIC}){scope}
         """
         return sql, params
 
-    def _rows(self, limit: int | None = None, offset: int = 0) -> list[RankingRow]:
-        current, params = self._scoped(self.code, self.prior)
-        previous_sql, join = "", "NULL"
+    def _ranked(self, name: str, code: int) -> tuple[str, list]:
+        """CTEs `<name>_base` and `<name>`: the scope's rows of period `code` with their statistics and rank.
+
+        The base is materialized so each row's group sums are added once, not once per statistic.
+        """
+        prior = self.priors[code]
+        base, params = self._base(code)
+        minimum = int(settings.SCORE_MIN_RATINGS)
+        sql = f"""
+            {name}_base AS MATERIALIZED ({base}),
+            {name} AS (
+                SELECT s.*, CASE WHEN s.n >= {minimum} THEN RANK() OVER (
+                           PARTITION BY s.n >= {minimum} ORDER BY s.score DESC, s.wilson DESC, s.n DESC) END AS rank
+                FROM (SELECT x.*, {_stat_columns("x", _literal(prior.m), _literal(prior.mean))} FROM {name}_base x) s
+            )
+        """
+        return sql, params
+
+    def _rows(self, limit: int | None = None, offset: int = 0, brand_id: int | None = None) -> list[RankingRow]:
+        ctes, params = self._ranked("r", self.code)
+        join, previous_rank = "", "NULL"
         if self.previous_code is not None:
-            previous, previous_params = self._scoped(self.previous_code, self.priors[self.previous_code])
-            previous_sql = f", p AS ({previous})"
-            join = "p.rank"
+            previous_ctes, previous_params = self._ranked("p", self.previous_code)
+            ctes += ", " + previous_ctes
             params += previous_params
-        page = ""
+            join, previous_rank = "LEFT JOIN p ON p.brand_id = r.brand_id", "p.rank"
+        where = page = ""
+        if brand_id is not None:
+            where = " WHERE r.brand_id = %s"
+            params.append(brand_id)
         if limit is not None:
             page = " LIMIT %s OFFSET %s"
             params += [limit, offset]
+        order = "r.rank IS NULL, r.rank, r.n DESC, r.code"
         rows = _fetch(
             f"""
-            WITH r AS ({current}){previous_sql}
-            SELECT r.brand_id, r.code, r.name, r.organization_id, r.organization, r.domain,
-                   {", ".join(f"r.{name}" for name in ROW_FIELDS)}, r.rank, {join}
-            FROM r {"LEFT JOIN p ON p.brand_id = r.brand_id" if previous_sql else ""}
-            ORDER BY r.rank IS NULL, r.rank, r.n DESC, r.code{page}
+            WITH {ctes}
+            SELECT r.brand_id, r.code, b.name, o.id, o.name, o.domain,
+                   {", ".join(f"r.{name}" for name in ROW_FIELDS)}, r.rank, r.previous_rank
+            FROM (SELECT r.*, {previous_rank} AS previous_rank FROM r {join}{where} ORDER BY {order}{page}) r
+            JOIN brands_brand b ON b.id = r.brand_id
+            JOIN organizations_organization o ON o.id = b.organization_id
+            ORDER BY {order}
             """,
             params,
         )
@@ -313,7 +326,7 @@ class Ranking:
         key = f"scores:ranking-count:{self.period}|{self.domain}|{self.parent or ''}|{self.group}:{self.version()}"
 
         def count_rows() -> int:
-            sql, params = self._scoped(self.code, self.prior)
+            sql, params = self._base(self.code)
             return _fetch(f"SELECT COUNT(*) FROM ({sql}) x", params)[0][0]
 
         return cache.get_or_set(key, count_rows, 3600)
@@ -395,18 +408,20 @@ def brand_series(*, brand: Brand, rater_group: str = "") -> list[SeriesPoint]:
     priors = period_priors(codes=months, group=rater_group)
     values = ", ".join(["(%s, %s, %s, %s)"] * len(months))
     params = [v for code in months for v in (code, priors[code].m, priors[code].mean, priors[code].within or 0.0)]
-    columns = _row_columns("c", rater_group, "p.m", "p.c")
     rows = _fetch(
         f"""
         WITH p (period, m, c, within) AS (VALUES {values})
-        SELECT c.period, {", ".join(f"{sql}" for sql in columns)}, p.within, p.m, p.c
-        FROM {CELLS} c JOIN p ON p.period = c.period
-        WHERE c.brand_id = %s ORDER BY c.period
+        SELECT x.period, x.n, {_stat_columns("x", "x.m", "x.c")}, x.within, x.m, x.c
+        FROM (
+            SELECT c.period, {_count_columns("c", rater_group)}, p.m, p.c, p.within
+            FROM {CELLS} c JOIN p ON p.period = c.period WHERE c.brand_id = %s
+        ) x
+        ORDER BY x.period
         """,
         params + [brand.pk],
     )
     series = []
-    for code, count, _g5, _g4, _g3, _g2, _g1, mean, score, wilson, net, bad, within, m, c in rows:
+    for code, count, mean, score, wilson, net, bad, within, m, c in rows:
         half = Z * math.sqrt(within / (count + m)) if within else None
         series.append(
             SeriesPoint(
@@ -427,8 +442,8 @@ def brand_series(*, brand: Brand, rater_group: str = "") -> list[SeriesPoint]:
 
 
 def brand_score_summary(*, brand: Brand, period: str = "all") -> RankingRow | None:
-    """A brand's all-raters row in one period's overall ranking (rank None if unranked or not public), or
-    None if it has no counted rating there."""
+    """A public brand's all-raters row in one period's overall ranking (rank None below the minimum n),
+    or None if it has no counted rating there or is not public."""
     ranked = Ranking(period=period)
     key = f"scores:brand-summary:{brand.pk}:{period}:{ranked.version()}"
     cached = cache.get(key)
@@ -437,21 +452,8 @@ def brand_score_summary(*, brand: Brand, period: str = "all") -> RankingRow | No
     if not ScoreCell.objects.filter(brand=brand, period=ranked.code).exists():
         cache.set(key, 0, 3600)
         return None
-    current, params = ranked._scoped(ranked.code, ranked.prior)
-    columns = _row_columns("c", "", _literal(ranked.prior.m), _literal(ranked.prior.mean))
-    rows = _fetch(
-        f"""
-        SELECT c.brand_id, b.code, b.name, o.id, o.name, o.domain,
-               {", ".join(columns)}, (SELECT r.rank FROM ({current}) r WHERE r.brand_id = c.brand_id), NULL
-        FROM {CELLS} c JOIN brands_brand b ON b.id = c.brand_id
-        JOIN organizations_organization o ON o.id = b.organization_id
-        WHERE c.brand_id = %s AND c.period = %s
-        """,
-        [*params, brand.pk, ranked.code],
-    )
-    row = RankingRow(*rows[0]) if rows else None
-    if row is not None and row.rank is None:
-        row.score = None
+    rows = ranked._rows(brand_id=brand.pk)
+    row = rows[0] if rows else None
     cache.set(key, row or 0, 3600)
     return row
 

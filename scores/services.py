@@ -13,7 +13,7 @@ cell left with no rating is deleted. Rebuilding from the ratings rather than add
 run idempotent. Nothing depends on other brands, so a fold after one rating writes at most that brand's
 four cells.
 
-Each job is one transaction serialized by a PostgreSQL advisory lock (on SQLite the IMMEDIATE
+Each job is one transaction serialized by the lock on the watermark row (on SQLite the IMMEDIATE
 transaction holds the database write lock): readers see the previous cells until the commit, and a
 failure rolls everything back. Submissions never touch a shared row; they ask for a debounced fold
 (`evaluations.refresh`).
@@ -21,7 +21,10 @@ failure rolls everything back. Submissions never touch a shared row; they ask fo
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -31,10 +34,8 @@ from django.utils import timezone
 
 from evaluations.models import Evaluation, EvaluationStateChange
 from scores import periods
-from scores.models import COUNT_COLUMNS, GROUPS, MEASURES, ScoreCell, ScoreDirtyMonth, ScoreWatermark
+from scores.models import COUNT_COLUMNS, GROUPS, MEASURES, ScoreCell, ScoreWatermark
 
-# Any constant shared by every process; it names "the scoring job" among advisory locks.
-ADVISORY_LOCK_KEY = 5_021_126
 # Caches of reads over the cells key on these (see `scores_version`): the generation changes when
 # the full job commits, a period's token when a fold changes one of its cells.
 GENERATION_KEY = "scores:generation"
@@ -42,7 +43,7 @@ PERIOD_TOKEN_KEY = "scores:period:{code}"
 
 CELLS = ScoreCell._meta.db_table
 BUILD = f"{CELLS}_build"
-DIRTY = ScoreDirtyMonth._meta.db_table
+WATERMARK = ScoreWatermark._meta.db_table
 RATINGS = Evaluation._meta.db_table
 STATE_CHANGES = EvaluationStateChange._meta.db_table
 KEY_COLUMNS = ("brand_id", "period")
@@ -127,89 +128,162 @@ def _sums(alias: str) -> str:
 # --- the incremental fold ----------------------------------------------------------------------------
 
 
-def _lock() -> None:
-    """Serialize scoring jobs: a second job waits for the first to commit, then sees its result."""
+@dataclass
+class _Mark:
+    """The watermark as this job found it, and the newest ids it will have folded in."""
+
+    evaluation_id: int
+    state_change_id: int
+    recent: list
+    latest_evaluation_id: int
+    latest_state_change_id: int
+    now: float = field(default_factory=lambda: time.time())
+
+    def overlap_evaluation_id(self) -> int | None:
+        """Ratings above this id may have been created within the overlap window: the newest rating id
+        seen by a fold at least ``SCORE_OVERLAP_SECONDS`` ago (None if no recorded fold is that old)."""
+        old = [entry for entry in self.recent if entry[0] <= self.now - settings.SCORE_OVERLAP_SECONDS]
+        return max(old)[1] if old else None
+
+    def recent_after(self) -> list:
+        """`recent` with this job: the folds within the window and the newest one before it."""
+        window = self.now - settings.SCORE_OVERLAP_SECONDS
+        kept = [entry for entry in self.recent if entry[0] > window]
+        older = [entry for entry in self.recent if entry[0] <= window]
+        return ([max(older)] if older else []) + kept + [[self.now, self.latest_evaluation_id]]
+
+
+def _begin() -> _Mark:
+    """Lock the watermark row and read it with the newest rating and state change ids, in one statement.
+
+    The row lock serializes scoring jobs: a second job waits for the first to commit, then reads the
+    watermark it left (on SQLite the IMMEDIATE transaction already holds the database write lock).
+    """
+    options, lock = "", ""
     if _is_postgresql():
         # Compiling these short statements costs more than it saves; sorts of the full job stay in memory.
-        _execute(
-            "SELECT pg_advisory_xact_lock(%s), set_config('jit', 'off', true), "
-            "set_config('work_mem', '256MB', true), set_config('maintenance_work_mem', '256MB', true)",
-            [ADVISORY_LOCK_KEY],
+        # The commit need not wait for the disk: cells and watermark commit together, so a commit lost in
+        # a crash loses both, and the next job folds the same ratings again.
+        options = (
+            ", set_config('jit', 'off', true), set_config('work_mem', '256MB', true),"
+            " set_config('maintenance_work_mem', '256MB', true), set_config('synchronous_commit', 'off', true)"
         )
-    # SQLite: the settings open every transaction with BEGIN IMMEDIATE, which takes the database
-    # write lock for the whole job; a second job waits for it (up to the connection timeout).
-
-
-def _watermark() -> tuple[ScoreWatermark, dict[str, int]]:
-    """The watermark row, locked, and the newest ids this job will have folded in (by watermark field)."""
-    mark, _created = ScoreWatermark.objects.select_for_update().get_or_create(pk=1)
-    ((last_evaluation, last_state_change),) = _fetch(
-        f"SELECT (SELECT MAX(id) FROM {RATINGS}), (SELECT MAX(id) FROM {STATE_CHANGES})"
+        lock = " FOR UPDATE OF w"
+    sql = (
+        f"SELECT w.last_evaluation_id, w.last_state_change_id, w.recent, (SELECT MAX(id) FROM {RATINGS}),"
+        f" (SELECT MAX(id) FROM {STATE_CHANGES}){options} FROM {WATERMARK} w WHERE w.id = 1{lock}"
     )
-    return mark, {"last_evaluation_id": last_evaluation or 0, "last_state_change_id": last_state_change or 0}
+    rows = _fetch(sql)
+    if not rows:
+        _execute(
+            f"INSERT INTO {WATERMARK} (id, last_evaluation_id, last_state_change_id, recent) VALUES (1, 0, 0, '[]') "
+            "ON CONFLICT (id) DO NOTHING"
+        )
+        rows = _fetch(sql)
+    evaluation_id, state_change_id, recent, latest_evaluation_id, latest_state_change_id = rows[0][:5]
+    if isinstance(recent, str):  # SQLite keeps JSON as text
+        recent = json.loads(recent)
+    return _Mark(evaluation_id, state_change_id, recent, latest_evaluation_id or 0, latest_state_change_id or 0)
 
 
-def _advance(mark: ScoreWatermark, latest: dict[str, int]) -> None:
-    for field, last in latest.items():
-        setattr(mark, field, max(getattr(mark, field), last))
-    mark.updated_at = timezone.now()
-    mark.save()
+def _advance(mark: _Mark) -> None:
+    _execute(
+        f"UPDATE {WATERMARK} SET last_evaluation_id = %s, last_state_change_id = %s, recent = %s, updated_at = %s "
+        "WHERE id = 1",
+        [
+            max(mark.evaluation_id, mark.latest_evaluation_id),
+            max(mark.state_change_id, mark.latest_state_change_id),
+            json.dumps(mark.recent_after()),
+            connection.ops.adapt_datetimefield_value(timezone.now()),
+        ],
+    )
 
 
-def _mark_dirty(mark: ScoreWatermark) -> int:
-    """Fill the dirty-month table: every (brand, month) with a rating or state change not yet folded."""
+def _dirty_cells(mark: _Mark) -> list[tuple[int, int]]:
+    """Every (brand, month) with a rating or state change not yet folded, or created within the overlap.
+
+    Ratings created within the overlap are those above the newest id a fold saw before the window (one
+    range of the primary key); without such a fold, their creation time says (a wider read).
+    """
     since = connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(seconds=settings.SCORE_OVERLAP_SECONDS))
-    start, end = _month_bounds("t.rated_on")
-    _execute(f"DELETE FROM {DIRTY}")
-    return _execute(
+    overlap_id = mark.overlap_evaluation_id()
+    if overlap_id is not None:
+        ratings, params = (
+            f"SELECT e.brand_id AS brand_id, e.rated_on AS rated_on FROM {RATINGS} e WHERE e.id > %s",
+            [min(overlap_id, mark.evaluation_id)],
+        )
+    else:
+        ratings = (
+            f"SELECT e.brand_id AS brand_id, e.rated_on AS rated_on FROM {RATINGS} e WHERE e.id > %s"
+            f" UNION SELECT e.brand_id, e.rated_on FROM {RATINGS} e WHERE e.created_at >= %s"
+        )
+        params = [mark.evaluation_id, since]
+    return _fetch(
         f"""
-        INSERT INTO {DIRTY} (brand_id, month, month_start, month_end)
-        SELECT DISTINCT t.brand_id, {_month_code("t.rated_on")}, {start}, {end}
+        SELECT DISTINCT t.brand_id, {_month_code("t.rated_on")}
         FROM (
-            SELECT e.brand_id AS brand_id, e.rated_on AS rated_on FROM {RATINGS} e WHERE e.id > %s
-            UNION SELECT e.brand_id, e.rated_on FROM {RATINGS} e WHERE e.created_at >= %s
+            {ratings}
             UNION SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
                   JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.id > %s
             UNION SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
                   JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.created_at >= %s
         ) t
         """,
-        [mark.last_evaluation_id, since, mark.last_state_change_id, since],
+        [*params, mark.state_change_id, since],
     )
 
 
-def _fold_months(months: list[int]) -> list[tuple[int, int, int]]:
+def _fold_months(dirty: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
     """Rebuild the dirty month cells from the counted ratings; returns the cells written as
     (brand, month, ratings left).
 
     A dirty month with no counted rating left becomes a zero row (deleted at the end of the fold) if it
     was stored, and nothing if it was not.
     """
-    # The months' date ranges, as constants, tell the planner how few ratings qualify: it then reads
-    # them through the (brand, day) index rather than joining the dirty cells against every rating.
-    bounds = [connection.ops.adapt_datefield_value(day) for code in months for day in periods.month_bounds(code)]
-    ranges = " OR ".join(["(e.rated_on >= %s AND e.rated_on < %s)"] * len(months))
-    sql = _upsert(
-        f"""
-        SELECT d.brand_id, d.month, {_rating_aggregates()}
-        FROM {DIRTY} d
-        LEFT JOIN {RATINGS} e ON e.brand_id = d.brand_id AND e.rated_on >= d.month_start
-             AND e.rated_on < d.month_end AND e.state = %s AND ({ranges})
-        WHERE true
-        GROUP BY d.brand_id, d.month
-        HAVING COUNT(e.id) > 0 OR EXISTS (SELECT 1 FROM {CELLS} c WHERE c.brand_id = d.brand_id AND c.period = d.month)
-        """
-    )
-    return _fetch(sql, [Evaluation.State.COUNTED, *bounds])
+    written: list[tuple[int, int, int]] = []
+    for start in range(0, len(dirty), BATCH):
+        batch = dirty[start : start + BATCH]
+        months = sorted({month for _brand_id, month in batch})
+        day = connection.ops.adapt_datefield_value
+        params = [
+            value for brand_id, month in batch for value in (brand_id, month, *map(day, periods.month_bounds(month)))
+        ]
+        # Each cell's date range reads its ratings through the (brand, day) index; the months' ranges as
+        # constants tell the planner how few ratings qualify, so it does not scan them all.
+        params += [Evaluation.State.COUNTED, *(day(bound) for code in months for bound in periods.month_bounds(code))]
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+        ranges = " OR ".join(["(e.rated_on >= %s AND e.rated_on < %s)"] * len(months))
+        sql = f"WITH d (brand_id, month, month_start, month_end) AS (VALUES {values}) " + _upsert(
+            f"""
+            SELECT d.brand_id, d.month, {_rating_aggregates()}
+            FROM d
+            LEFT JOIN {RATINGS} e ON e.brand_id = d.brand_id AND e.rated_on >= d.month_start
+                 AND e.rated_on < d.month_end AND e.state = %s AND ({ranges})
+            WHERE true
+            GROUP BY d.brand_id, d.month
+            HAVING COUNT(e.id) > 0
+                OR EXISTS (SELECT 1 FROM {CELLS} c WHERE c.brand_id = d.brand_id AND c.period = d.month)
+            """
+        )
+        written += _fetch(sql, params)
+    return written
 
 
-def _fold_parents(children: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
-    """Sum the periods above the written `children` cells from their finer cells; returns the cells written."""
-    parents = sorted({(brand_id, periods.parent_code(code)) for brand_id, code, _n in children})
+def _fold_parents(months: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Sum the quarter, year and all-time cells above the written month cells from their months (each a
+    contiguous range of period codes); returns the cells written."""
+    parents = set()
+    for brand_id, month, _n in months:
+        quarter, year = periods.parent_code(month), month // 100
+        parents |= {
+            (brand_id, quarter, *periods.child_range(quarter)),
+            (brand_id, year, year * 100 + 1, year * 100 + 12),
+            (brand_id, periods.ALL, *periods.CODE_RANGES[periods.Kind.MONTH]),
+        }
+    parents = sorted(parents)
     written: list[tuple[int, int, int]] = []
     for start in range(0, len(parents), BATCH):
         batch = parents[start : start + BATCH]
-        params = [value for brand_id, code in batch for value in (brand_id, code, *periods.child_range(code))]
         values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
         sql = f"WITH t (brand_id, period, low, high) AS (VALUES {values}) " + _upsert(
             f"""
@@ -219,7 +293,7 @@ def _fold_parents(children: list[tuple[int, int, int]]) -> list[tuple[int, int, 
             GROUP BY t.brand_id, t.period
             """
         )
-        written += _fetch(sql, params)
+        written += _fetch(sql, [value for parent in batch for value in parent])
     return written
 
 
@@ -237,29 +311,20 @@ def scores_fold_incremental() -> dict[str, int]:
     Returns the dirty months found, the cells written (inserted, changed, or emptied and so deleted)
     and the periods those cells are in.
     """
-    _lock()
-    mark, latest = _watermark()
-    dirty = _mark_dirty(mark)
-    result = {"dirty_months": dirty, "cells": 0, "periods": 0}
+    mark = _begin()
+    dirty = sorted(_dirty_cells(mark))
+    result = {"dirty_months": len(dirty), "cells": 0, "periods": 0}
     if dirty:
-        if _is_postgresql() and dirty > 100:
-            # Its size decides between reading the dirty months' ratings by index or scanning them all.
-            _execute(f"ANALYZE {DIRTY}")
-        months = sorted(code for (code,) in _fetch(f"SELECT DISTINCT month FROM {DIRTY}"))
-        written = level = _fold_months(months)
-        for _kind in (periods.Kind.QUARTER, periods.Kind.YEAR, periods.Kind.ALL):
-            if not level:
-                break
-            level = _fold_parents(level)
-            written += level
+        written = _fold_months(dirty)
+        if written:
+            written += _fold_parents(written)
         # Cells left with no rating were written as zeros above (so the sums above them were right).
         _delete_cells([(brand_id, code) for brand_id, code, n in written if n == 0])
-        _execute(f"DELETE FROM {DIRTY}")
         changed = sorted({code for _brand_id, code, _n in written})
         result.update(cells=len(written), periods=len(changed))
         if changed:
             transaction.on_commit(lambda: _periods_changed(changed))
-    _advance(mark, latest)
+    _advance(mark)
     return result
 
 
@@ -348,14 +413,13 @@ def _build_and_swap() -> int:
 @transaction.atomic
 def scores_recompute_full() -> dict[str, int]:
     """Rebuild every score cell from the ratings table, in one transaction."""
-    _lock()
-    mark, latest = _watermark()
+    mark = _begin()
     if _is_postgresql():
         cells = _build_and_swap()
     else:
         _execute(f"DELETE FROM {CELLS}")
         cells = _build_all(CELLS)
-    _advance(mark, latest)
+    _advance(mark)
     transaction.on_commit(_new_generation)
     return {"cells": cells, "periods": ScoreCell.objects.values("period").distinct().count()}
 

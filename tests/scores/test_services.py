@@ -20,7 +20,7 @@ from evaluations.models import Evaluation
 from evaluations.services import evaluation_change_state
 from organizations.models import Organization
 from scores import services
-from scores.models import ScoreCell, ScoreDirtyMonth, ScoreWatermark
+from scores.models import ScoreCell, ScoreWatermark
 from scores.selectors import PeriodSums, prior_estimate, ranking
 from tests.factories import make_brand, make_evaluation
 from tests.scores.conftest import NOV, OCT, cell, ranks, rate, row, table
@@ -209,7 +209,6 @@ def test_a_second_run_changes_nothing_and_a_late_committed_id_is_caught_by_the_o
     make_evaluation(brand, 5, rated_on=NOV)
     services.scores_fold_incremental()
     assert cell("X", "2026-11").masses_n == 6
-    assert ScoreDirtyMonth.objects.count() == 0
 
 
 @pytest.mark.django_db
@@ -325,7 +324,6 @@ def test_a_job_failing_halfway_leaves_the_previous_rankings_and_the_next_run_is_
         services.scores_fold_incremental()
     assert table() == before
     assert ScoreWatermark.objects.values_list("last_evaluation_id", "last_state_change_id").get() == mark
-    assert ScoreDirtyMonth.objects.count() == 0
     with fail_at_the_final_write(), pytest.raises(RuntimeError):
         services.scores_recompute_full()
     assert table() == before
@@ -474,3 +472,26 @@ def test_the_full_task_rebuilds_and_the_fold_task_clears_the_debounce_key(exampl
     cache.set(refresh.REFRESH_PENDING_KEY, 1)
     assert scores_fold.delay().get()["dirty_months"] == 8  # everything was created within the overlap window
     assert cache.get(refresh.REFRESH_PENDING_KEY) is None
+
+
+@pytest.mark.django_db
+def test_the_overlap_re_reads_ratings_above_the_newest_id_a_fold_saw_before_the_window(tree, settings):
+    settings.SCORE_OVERLAP_SECONDS = 60
+    brand = make_brand(tree["grid"], "X")
+    rate(brand, [5])
+    with mock.patch("scores.services.time.time", return_value=1000.0):
+        services.scores_fold_incremental()
+    first = ScoreWatermark.objects.get().last_evaluation_id
+    rate(brand, [4])
+    with mock.patch("scores.services.time.time", return_value=1030.0):
+        services.scores_fold_incremental()
+    assert ScoreWatermark.objects.get().recent == [[1000.0, first], [1030.0, first + 1]]
+    # A rating whose id is below the watermark (it committed late): the fold at 1000 is before the
+    # window of a fold at 1070, so every rating above the id it saw is read again.
+    ScoreWatermark.objects.update(last_evaluation_id=10**9)
+    rate(brand, [3])
+    with mock.patch("scores.services.time.time", return_value=1070.0):
+        assert services.scores_fold_incremental() == {"dirty_months": 1, "cells": 4, "periods": 4}
+    assert cell("X", "2026-11").masses_n == 3
+    # Only the newest fold before the window is kept, with those within it.
+    assert [entry[0] for entry in ScoreWatermark.objects.get().recent] == [1000.0, 1030.0, 1070.0]
