@@ -102,8 +102,12 @@ def _rating_aggregate(group: str, measure: str) -> str:
     return f"COALESCE(SUM(e.{dimension}) FILTER (WHERE {mine}), 0)"
 
 
+def _rating_aggregate_list() -> list[str]:
+    return [_rating_aggregate(group, measure) for group in GROUPS for measure in MEASURES]
+
+
 def _rating_aggregates() -> str:
-    return ", ".join(_rating_aggregate(group, measure) for group in GROUPS for measure in MEASURES)
+    return ", ".join(_rating_aggregate_list())
 
 
 def _total_n(alias: str) -> str:
@@ -331,17 +335,27 @@ def scores_fold_incremental() -> dict[str, int]:
 # --- the full recompute ----------------------------------------------------------------------------
 
 
-def _build_all(table: str) -> int:
-    """Every cell into the empty `table`: months from the ratings, then each coarser kind from the finer."""
-    cells = _execute(
-        f"""
-        INSERT INTO {table} ({", ".join(COLUMNS)})
-        SELECT e.brand_id, {_month_code("e.rated_on")}, {_rating_aggregates()}
-        FROM {RATINGS} e WHERE e.state = %s
-        GROUP BY e.brand_id, {_month_code("e.rated_on")}
-        """,
-        [Evaluation.State.COUNTED],
+def _month_cells_select() -> str:
+    """SQL: every month cell from the counted ratings (the state a parameter), in COLUMNS order."""
+    counts = ", ".join(
+        f"CAST({sql} AS integer) AS {column}"
+        for sql, column in zip(_rating_aggregate_list(), COUNT_COLUMNS, strict=True)
     )
+    month = _month_code("e.rated_on")
+    return (
+        f"SELECT e.brand_id, {month} AS period, {counts} FROM {RATINGS} e WHERE e.state = %s "
+        f"GROUP BY e.brand_id, {month}"
+    )
+
+
+def _build_all(table: str, *, months_written: bool = False) -> int:
+    """Every cell into the empty `table`: months from the ratings (unless `months_written`), then each
+    coarser kind summed from the next finer one."""
+    cells = 0
+    if not months_written:
+        cells = _execute(
+            f"INSERT INTO {table} ({', '.join(COLUMNS)}) {_month_cells_select()}", [Evaluation.State.COUNTED]
+        )
     parent = {
         periods.Kind.MONTH: "(c.period / 100) * 10 + (c.period %% 100 + 2) / 3",
         periods.Kind.QUARTER: "c.period / 10",
@@ -363,15 +377,28 @@ def _build_and_swap() -> int:
     """PostgreSQL: build every cell in a new table, index it, then put it in place of the cells table.
 
     Writing into an unindexed table and building each index once afterwards is several times faster
-    than updating the indexes row by row (and leaves no dead rows behind). The new table takes the
-    old one's columns, defaults, checks, every index and constraint under its own name, and the
-    privileges granted on it, read from the catalog, so migrations find the schema they made. Readers
+    than updating the indexes row by row (and leaves no dead rows behind). The new table has the old
+    one's columns (types, order, NOT NULL; the cells have no defaults or checks), every index and
+    constraint under its own name, and the privileges granted on it, read from the catalog, so
+    migrations find the schema they made. Readers
     keep the old table until the commit; the ones that arrive after read the new one.
     """
     quote = connection.ops.quote_name
     _execute(f"DROP TABLE IF EXISTS {BUILD}")
-    _execute(f"CREATE TABLE {BUILD} (LIKE {CELLS} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
-    cells = _build_all(BUILD)
+    # CREATE TABLE … AS may aggregate the ratings with parallel workers (INSERT … SELECT may not); the
+    # columns' types come from the SELECT, and NOT NULL, the table's only column constraint, follows.
+    order = _fetch(
+        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
+        "ORDER BY attnum",
+        [CELLS],
+    )
+    columns = ", ".join(quote(name) for (name,) in order)
+    months = _execute(
+        f"CREATE TABLE {BUILD} AS SELECT {columns} FROM ({_month_cells_select()}) m", [Evaluation.State.COUNTED]
+    )
+    cells = months + _build_all(BUILD, months_written=True)
+    not_null = ", ".join(f"ALTER COLUMN {column} SET NOT NULL" for column in COLUMNS)
+    _execute(f"ALTER TABLE {BUILD} {not_null}")
     constraints = _fetch(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
         "WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'x') ORDER BY contype, conname",
@@ -405,8 +432,9 @@ def _build_and_swap() -> int:
     _execute(f"ALTER TABLE {BUILD} RENAME TO {CELLS}")
     for statement in renames:
         _execute(statement)
-    # The planner's statistics went with the old table; readers should not wait for autovacuum.
-    _execute(f"ANALYZE {CELLS}")
+    # The planner's statistics went with the old table; readers should not wait for autovacuum. They
+    # filter on the keys only.
+    _execute(f"ANALYZE {CELLS} (brand_id, period)")
     return cells
 
 
