@@ -140,14 +140,14 @@ class BrandSeries(APIView):
         form = SeriesFilterForm(request.query_params)
         if not form.is_valid():
             raise ValidationError(form.errors)
-        brand = brand_public_get(code=code)
         group = form.cleaned_data["group"]
 
         def build():
+            brand = brand_public_get(code=code)  # a 404 is not cached
             series = selectors.brand_series(brand=brand, rater_group=group)
             return {"code": brand.code, "group": group, "months": SeriesPointSerializer(series, many=True).data}
 
-        return _cached(request, selectors.brand_series_version(brand=brand), build)
+        return _cached(request, selectors.brand_series_version(code=code), build)
 
 
 urlpatterns = [

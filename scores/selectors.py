@@ -23,7 +23,7 @@ from config.errors import ApplicationError
 from organizations.selectors import organization_version
 from scores import periods
 from scores.models import GROUPS, ScoreCell
-from scores.services import CELLS, scores_version
+from scores.services import CELLS, scores_version, scores_versions
 
 Z = 1.96
 STATS_CACHE_SECONDS = 24 * 3600
@@ -125,7 +125,8 @@ def _period_sums(codes: list[int], group: str) -> dict[int, PeriodSums]:
 
 def period_priors(*, codes: list[int], group: str = "") -> dict[int, Prior]:
     """The prior of each period code (one query for those not cached since their cells last changed)."""
-    keys = {code: f"scores:prior:{code}:{group}:{scores_version(code)}" for code in codes}
+    versions = scores_versions(codes)
+    keys = {code: f"scores:prior:{code}:{group}:{versions[code]}" for code in codes}
     cached = cache.get_many(list(keys.values()))
     priors = {code: cached[key] for code, key in keys.items() if key in cached}
     missing = [code for code in codes if code not in priors]
@@ -242,7 +243,7 @@ class Ranking:
     def version(self) -> str:
         """What everything this ranking shows depends on (organization names included)."""
         codes = [self.code] + ([self.previous_code] if self.previous_code is not None else [])
-        scores = ":".join(scores_version(code) for code in codes)
+        scores = ":".join(scores_versions(codes).values())
         return f"{scores}:{brand_public_version()}:{organization_version()}"
 
     def _base(self, code: int) -> tuple[str, list]:
@@ -387,9 +388,10 @@ class SeriesPoint:
     C: float
 
 
-def brand_series_version(*, brand: Brand) -> str:
-    """Changes whenever any fold or job writes a cell (each month's prior depends on every brand's cells)."""
-    return f"{brand.pk}:{scores_version(periods.ALL)}:{brand_public_version()}"
+def brand_series_version(*, code: str) -> str:
+    """Changes whenever a job writes any cell (each month's prior depends on every brand's cells) or a
+    brand's status changes (a brand no longer public has no public series)."""
+    return f"{code}:{scores_version(periods.ALL)}:{brand_public_version()}"
 
 
 def brand_series(*, brand: Brand, rater_group: str = "") -> list[SeriesPoint]:

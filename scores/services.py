@@ -455,11 +455,23 @@ def scores_recompute_full() -> dict[str, int]:
 # --- versions: what caches of reads key on ------------------------------------------------------------
 
 
+def scores_versions(codes: list[int]) -> dict[int, str]:
+    """For each period code, a token that changes whenever a job commits a change to one of its cells
+    (one cache round trip when they are all set)."""
+    keys = {code: PERIOD_TOKEN_KEY.format(code=code) for code in codes}
+    found = cache.get_many([GENERATION_KEY, *keys.values()])
+    fresh = {key: uuid.uuid4().hex for key in [GENERATION_KEY, *keys.values()] if key not in found}
+    for key, token in fresh.items():
+        # Another process may have set it meanwhile: keep the first one, so every reader agrees.
+        if not cache.add(key, token, None):
+            fresh[key] = cache.get(key, token)
+    found.update(fresh)
+    return {code: f"{found[GENERATION_KEY]}.{found[key]}" for code, key in keys.items()}
+
+
 def scores_version(code: int) -> str:
     """A token that changes whenever a job commits a change to a cell of period `code`."""
-    generation = cache.get_or_set(GENERATION_KEY, lambda: uuid.uuid4().hex, None)
-    token = cache.get_or_set(PERIOD_TOKEN_KEY.format(code=code), lambda: uuid.uuid4().hex, None)
-    return f"{generation}.{token}"
+    return scores_versions([code])[code]
 
 
 def _periods_changed(codes: list[int]) -> None:

@@ -219,3 +219,24 @@ def test_the_series_queries_do_not_grow_with_months(tree, api_client, months):
     with CaptureQueriesContext(connection) as queries:
         assert len(api_client.get("/api/v1/brands/S/scores/").json()["months"]) == months
     assert len(queries) == 4  # the brand, its months, the months' sums (m and C), the series
+
+
+@pytest.mark.django_db
+def test_an_organization_renamed_in_the_admin_shows_at_the_next_read(
+    example, api_client, tree, rf, django_capture_on_commit_callbacks
+):
+    from django.contrib import admin
+
+    from organizations.models import Organization
+
+    services.scores_recompute_full()
+
+    def names() -> dict[str, str]:
+        return {row["code"]: row["organization"] for row in api_client.get(URL).json()["results"]}
+
+    assert names()["A"] == "华阳路第一网格党支部"
+    grid = Organization.objects.get(pk=tree["grid"].pk)
+    grid.name = "华阳路网格党支部"
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.site._registry[Organization].save_model(rf.post("/admin/"), grid, form=None, change=True)
+    assert names()["A"] == "华阳路网格党支部"  # the cached answer keyed on the organizations' version
