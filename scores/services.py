@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from evaluations.models import Evaluation, EvaluationStateChange
 from scores import periods
-from scores.models import COUNT_COLUMNS, GROUPS, MEASURES, ScoreCell, ScoreWatermark
+from scores.models import COUNT_COLUMNS, GRADES, GROUPS, MEASURES, ScoreCell, ScoreWatermark
 
 # Caches of reads over the cells key on these (see `scores_version`): the generation changes when
 # the full job commits, a period's token when a fold changes one of its cells.
@@ -48,8 +48,9 @@ RATINGS = Evaluation._meta.db_table
 STATE_CHANGES = EvaluationStateChange._meta.db_table
 KEY_COLUMNS = ("brand_id", "period")
 COLUMNS = KEY_COLUMNS + COUNT_COLUMNS
-# Parameters a statement may carry; SQLite refuses more than 32766 variables.
-BATCH = 2000
+# SQLite binds at most 32766 parameters per statement; psycopg2 interpolates them, so PostgreSQL takes
+# a fold's cells in one statement (and reads the cells table once rather than once per batch).
+SQLITE_MAX_PARAMETERS = 32000
 
 
 # --- SQL building blocks ---------------------------------------------------------------------------
@@ -57,6 +58,12 @@ BATCH = 2000
 
 def _is_postgresql() -> bool:
     return connection.vendor == "postgresql"
+
+
+def _batches(rows: list, parameters_per_row: int) -> list[list]:
+    """`rows` in batches, each small enough for one statement."""
+    size = len(rows) or 1 if _is_postgresql() else SQLITE_MAX_PARAMETERS // parameters_per_row - 100
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
 
 
 def _execute(sql: str, params: list | None = None) -> int:
@@ -87,27 +94,41 @@ def _month_bounds(column: str) -> tuple[str, str]:
     return f"date({column}, 'start of month')", f"date({column}, 'start of month', '+1 month')"
 
 
+# What each rating adds to its month cell; n and bad_n follow from the grade counts.
+AGGREGATED = [measure for measure in MEASURES if measure not in ("n", "bad_n")]
+
+
 def _rating_aggregate(group: str, measure: str) -> str:
-    """SQL: one count column of a month cell, aggregated over its ratings `e`."""
+    """SQL: one of a month cell's AGGREGATED counts, over its ratings `e`."""
     mine = f"e.rater_group = '{group}'"
-    if measure == "n":
-        return f"COUNT(*) FILTER (WHERE {mine})"
     if measure.startswith("grade_"):
         return f"COUNT(*) FILTER (WHERE {mine} AND e.overall = {measure[-1]})"
-    if measure == "bad_n":
-        return f"COUNT(*) FILTER (WHERE {mine} AND e.overall <= 2)"
     dimension, part = measure.rsplit("_", 1)
     if part == "n":
         return f"COUNT(e.{dimension}) FILTER (WHERE {mine})"
     return f"COALESCE(SUM(e.{dimension}) FILTER (WHERE {mine}), 0)"
 
 
-def _rating_aggregate_list() -> list[str]:
-    return [_rating_aggregate(group, measure) for group in GROUPS for measure in MEASURES]
-
-
 def _rating_aggregates() -> str:
-    return ", ".join(_rating_aggregate_list())
+    """SQL: the AGGREGATED counts of every rater group, named `<group>_<measure>`."""
+    return ", ".join(
+        f"{_rating_aggregate(group, measure)} AS {group}_{measure}" for group in GROUPS for measure in AGGREGATED
+    )
+
+
+def _cell_counts(alias: str) -> str:
+    """SQL: the COUNT_COLUMNS, as integers, of a row `alias` of AGGREGATED counts."""
+
+    def count(group: str, measure: str) -> str:
+        if measure == "n":
+            return " + ".join(f"{alias}.{group}_grade_{grade}" for grade in GRADES)
+        if measure == "bad_n":
+            return f"{alias}.{group}_grade_1 + {alias}.{group}_grade_2"
+        return f"{alias}.{group}_{measure}"
+
+    return ", ".join(
+        f"CAST({count(group, measure)} AS integer) AS {group}_{measure}" for group in GROUPS for measure in MEASURES
+    )
 
 
 def _total_n(alias: str) -> str:
@@ -126,7 +147,8 @@ def _upsert(select_sql: str) -> str:
 
 
 def _sums(alias: str) -> str:
-    return ", ".join(f"SUM({alias}.{column})" for column in COUNT_COLUMNS)
+    """SQL: the sum of each count column of rows `alias`, under the column's name."""
+    return ", ".join(f"SUM({alias}.{column}) AS {column}" for column in COUNT_COLUMNS)
 
 
 # --- the incremental fold ----------------------------------------------------------------------------
@@ -157,7 +179,7 @@ class _Mark:
         return ([max(older)] if older else []) + kept + [[self.now, self.latest_evaluation_id]]
 
 
-def _begin() -> _Mark:
+def _begin(*, fold: bool = False) -> _Mark:
     """Lock the watermark row and read it with the newest rating and state change ids, in one statement.
 
     The row lock serializes scoring jobs: a second job waits for the first to commit, then reads the
@@ -173,6 +195,10 @@ def _begin() -> _Mark:
             " set_config('maintenance_work_mem', '256MB', true), set_config('synchronous_commit', 'off', true)"
         )
         lock = " FOR UPDATE OF w"
+        if fold:
+            # A fold reads a few cells' ratings and cells by index; with many dirty cells the planner
+            # would rather scan whole tables, which costs more than the index reads at any size here.
+            options += ", set_config('enable_seqscan', 'off', true)"
     sql = (
         f"SELECT w.last_evaluation_id, w.last_state_change_id, w.recent, (SELECT MAX(id) FROM {RATINGS}),"
         f" (SELECT MAX(id) FROM {STATE_CHANGES}){options} FROM {WATERMARK} w WHERE w.id = 1{lock}"
@@ -245,8 +271,7 @@ def _fold_months(dirty: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
     was stored, and nothing if it was not.
     """
     written: list[tuple[int, int, int]] = []
-    for start in range(0, len(dirty), BATCH):
-        batch = dirty[start : start + BATCH]
+    for batch in _batches(dirty, 6):
         months = sorted({month for _brand_id, month in batch})
         day = connection.ops.adapt_datefield_value
         params = [
@@ -259,14 +284,17 @@ def _fold_months(dirty: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
         ranges = " OR ".join(["(e.rated_on >= %s AND e.rated_on < %s)"] * len(months))
         sql = f"WITH d (brand_id, month, month_start, month_end) AS (VALUES {values}) " + _upsert(
             f"""
-            SELECT d.brand_id, d.month, {_rating_aggregates()}
-            FROM d
-            LEFT JOIN {RATINGS} e ON e.brand_id = d.brand_id AND e.rated_on >= d.month_start
-                 AND e.rated_on < d.month_end AND e.state = %s AND ({ranges})
+            SELECT a.brand_id, a.month, {_cell_counts("a")}
+            FROM (
+                SELECT d.brand_id AS brand_id, d.month AS month, {_rating_aggregates()}
+                FROM d
+                LEFT JOIN {RATINGS} e ON e.brand_id = d.brand_id AND e.rated_on >= d.month_start
+                     AND e.rated_on < d.month_end AND e.state = %s AND ({ranges})
+                GROUP BY d.brand_id, d.month
+                HAVING COUNT(e.id) > 0
+                    OR EXISTS (SELECT 1 FROM {CELLS} c WHERE c.brand_id = d.brand_id AND c.period = d.month)
+            ) a
             WHERE true
-            GROUP BY d.brand_id, d.month
-            HAVING COUNT(e.id) > 0
-                OR EXISTS (SELECT 1 FROM {CELLS} c WHERE c.brand_id = d.brand_id AND c.period = d.month)
             """
         )
         written += _fetch(sql, params)
@@ -274,36 +302,66 @@ def _fold_months(dirty: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
 
 
 def _fold_parents(months: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
-    """Sum the quarter, year and all-time cells above the written month cells from their months (each a
-    contiguous range of period codes); returns the cells written."""
-    parents = set()
+    """Sum the cells above the written month cells, in one statement: each touched quarter from its
+    months, each touched year from its quarters (the touched ones as just summed, the others as stored),
+    all time from the years likewise. Returns the cells written."""
+    quarters: dict[int, set[int]] = {}
     for brand_id, month, _n in months:
-        quarter, year = periods.parent_code(month), month // 100
-        parents |= {
-            (brand_id, quarter, *periods.child_range(quarter)),
-            (brand_id, year, year * 100 + 1, year * 100 + 12),
-            (brand_id, periods.ALL, *periods.CODE_RANGES[periods.Kind.MONTH]),
-        }
-    parents = sorted(parents)
+        quarters.setdefault(brand_id, set()).add(periods.parent_code(month))
+    counts = ", ".join(COUNT_COLUMNS)
+    stored = ", ".join(f"c.{column}" for column in COUNT_COLUMNS)
     written: list[tuple[int, int, int]] = []
-    for start in range(0, len(parents), BATCH):
-        batch = parents[start : start + BATCH]
-        values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
-        sql = f"WITH t (brand_id, period, low, high) AS (VALUES {values}) " + _upsert(
+    # A brand's quarters stay in one statement: its year and all-time sums need every one of them.
+    for brands in _batches(sorted(quarters), 5 * 4):
+        rows = [
+            (brand_id, quarter, *periods.child_range(quarter), quarter // 10)
+            for brand_id in brands
+            for quarter in sorted(quarters[brand_id])
+        ]
+        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+        years, everything = periods.CODE_RANGES[periods.Kind.YEAR], periods.ALL
+        sql = f"""
+            WITH t (brand_id, quarter, low, high, year) AS (VALUES {values}),
+            q AS (
+                SELECT t.brand_id AS brand_id, t.quarter AS period, {_sums("c")}
+                FROM t JOIN {CELLS} c ON c.brand_id = t.brand_id AND c.period BETWEEN t.low AND t.high
+                GROUP BY t.brand_id, t.quarter
+            ),
+            y AS (
+                SELECT x.brand_id AS brand_id, x.period / 10 AS period, {_sums("x")}
+                FROM (
+                    SELECT c.brand_id, c.period, {stored}
+                    FROM (SELECT DISTINCT brand_id, year FROM t) ty JOIN {CELLS} c
+                         ON c.brand_id = ty.brand_id AND c.period BETWEEN ty.year * 10 + 1 AND ty.year * 10 + 4
+                    WHERE NOT EXISTS (SELECT 1 FROM q WHERE q.brand_id = c.brand_id AND q.period = c.period)
+                    UNION ALL SELECT brand_id, period, {counts} FROM q
+                ) x
+                GROUP BY x.brand_id, x.period / 10
+            ),
+            a AS (
+                SELECT x.brand_id AS brand_id, {everything} AS period, {_sums("x")}
+                FROM (
+                    SELECT c.brand_id, {stored}
+                    FROM (SELECT DISTINCT brand_id FROM t) tb
+                    JOIN {CELLS} c ON c.brand_id = tb.brand_id AND c.period BETWEEN {years[0]} AND {years[1]}
+                    WHERE NOT EXISTS (SELECT 1 FROM y WHERE y.brand_id = c.brand_id AND y.period = c.period)
+                    UNION ALL SELECT brand_id, {counts} FROM y
+                ) x
+                GROUP BY x.brand_id
+            )
+        """ + _upsert(
             f"""
-            SELECT t.brand_id, t.period, {_sums("c")}
-            FROM t JOIN {CELLS} c ON c.brand_id = t.brand_id AND c.period BETWEEN t.low AND t.high
+            SELECT p.brand_id, p.period, {", ".join(f"p.{column}" for column in COUNT_COLUMNS)}
+            FROM (SELECT * FROM q UNION ALL SELECT * FROM y UNION ALL SELECT * FROM a) p
             WHERE true
-            GROUP BY t.brand_id, t.period
             """
         )
-        written += _fetch(sql, [value for parent in batch for value in parent])
+        written += _fetch(sql, [value for row in rows for value in row])
     return written
 
 
 def _delete_cells(cells: list[tuple[int, int]]) -> None:
-    for start in range(0, len(cells), BATCH):
-        batch = cells[start : start + BATCH]
+    for batch in _batches(cells, 2):
         keys = " OR ".join(["(brand_id = %s AND period = %s)"] * len(batch))
         _execute(f"DELETE FROM {CELLS} WHERE {keys}", [value for cell in batch for value in cell])
 
@@ -315,7 +373,7 @@ def scores_fold_incremental() -> dict[str, int]:
     Returns the dirty months found, the cells written (inserted, changed, or emptied and so deleted)
     and the periods those cells are in.
     """
-    mark = _begin()
+    mark = _begin(fold=True)
     dirty = sorted(_dirty_cells(mark))
     result = {"dirty_months": len(dirty), "cells": 0, "periods": 0}
     if dirty:
@@ -337,14 +395,11 @@ def scores_fold_incremental() -> dict[str, int]:
 
 def _month_cells_select() -> str:
     """SQL: every month cell from the counted ratings (the state a parameter), in COLUMNS order."""
-    counts = ", ".join(
-        f"CAST({sql} AS integer) AS {column}"
-        for sql, column in zip(_rating_aggregate_list(), COUNT_COLUMNS, strict=True)
-    )
     month = _month_code("e.rated_on")
     return (
-        f"SELECT e.brand_id, {month} AS period, {counts} FROM {RATINGS} e WHERE e.state = %s "
-        f"GROUP BY e.brand_id, {month}"
+        f"SELECT a.brand_id, a.period, {_cell_counts('a')} FROM ("
+        f"SELECT e.brand_id AS brand_id, {month} AS period, {_rating_aggregates()} FROM {RATINGS} e "
+        f"WHERE e.state = %s GROUP BY e.brand_id, {month}) a"
     )
 
 

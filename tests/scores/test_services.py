@@ -294,7 +294,7 @@ def fail_at_the_final_write():
     """Let the job stage everything and delete the rows it replaces, then fail on the INSERT of the new ones.
 
     On PostgreSQL the full job inserts them into a new table that it then swaps in (`services.BUILD`). The
-    fold's last statement writes the all-time cells.
+    fold's last statement writes the quarter, year and all-time cells.
     """
     real_execute, real_fetch = services._execute, services._fetch
 
@@ -304,7 +304,7 @@ def fail_at_the_final_write():
         return real_execute(sql, params)
 
     def fetch(sql, params=None):
-        if sql.startswith("WITH t ") and params and params[1] == 0:  # the all-time cells
+        if sql.lstrip().startswith("WITH t (brand_id, quarter"):  # the quarter, year and all-time cells
             raise RuntimeError("injected")
         return real_fetch(sql, params)
 
