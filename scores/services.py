@@ -1,17 +1,19 @@
 """The scoring jobs: ratings folded into score cells, incrementally (`scores_fold_incremental`) or in full
-(`scores_recompute_full`). Both write the same cells by the same statements, so they agree.
+(`scores_recompute_full`); the property test holds them equal on both databases.
 
 Months are aggregated from the counted ratings; quarters are sums of months, years of quarters, all
 time of years. A period code's finer periods are one contiguous range of the (brand, period) key
 (`scores.periods`), so each sum is an index range read.
 
 The incremental fold finds the dirty (brand, month) cells — ratings past the watermark, ratings created
-in the last ``SCORE_OVERLAP_SECONDS`` (an id that committed late is never missed), and ratings whose
-state changed since — rebuilds them from the ratings table, and writes only the cells whose counts
-changed; then the same for the quarters, years and all-time cells above the months that changed. A
-cell left with no rating is deleted. Rebuilding from the ratings rather than adding deltas makes every
-run idempotent. Nothing depends on other brands, so a fold after one rating writes at most that brand's
-four cells.
+within ``SCORE_OVERLAP_SECONDS`` (an id that committed late is never missed), and ratings whose state
+changed since — rebuilds them from the ratings table, and writes only the cells whose counts changed.
+The quarter, year and all-time cells above the changed months follow: on PostgreSQL each month's
+difference is added to them in the same statement (`_fold_by_deltas`); on SQLite they are summed again
+from the cells below (`_fold_parents`). A cell left with no rating is deleted. The month cells are
+rebuilt from the ratings, and a coarser cell changes only by what its months changed, so a run that
+finds nothing new writes nothing; nothing depends on other brands, so a fold after one rating writes
+at most that brand's four cells.
 
 Each job is one transaction serialized by the lock on the watermark row (on SQLite the IMMEDIATE
 transaction holds the database write lock): readers see the previous cells until the commit, and a
@@ -263,6 +265,33 @@ def _dirty_cells(mark: _Mark) -> list[tuple[int, int]]:
     )
 
 
+def _fresh_months(batch: list[tuple[int, int]]) -> tuple[str, str, list]:
+    """The CTE `d` of the dirty (brand, month) cells, and a SELECT of their rebuilt counts (every dirty
+    cell that has counted ratings or is stored), with the parameters of both."""
+    months = sorted({month for _brand_id, month in batch})
+    day = connection.ops.adapt_datefield_value
+    params = [value for brand_id, month in batch for value in (brand_id, month, *map(day, periods.month_bounds(month)))]
+    # Each cell's date range reads its ratings through the (brand, day) index; the months' ranges as
+    # constants tell the planner how few ratings qualify, so it does not scan them all.
+    params += [Evaluation.State.COUNTED, *(day(bound) for code in months for bound in periods.month_bounds(code))]
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+    ranges = " OR ".join(["(e.rated_on >= %s AND e.rated_on < %s)"] * len(months))
+    dirty = f"d (brand_id, month, month_start, month_end) AS (VALUES {values})"
+    fresh = f"""
+        SELECT a.brand_id, a.month AS period, {_cell_counts("a")}
+        FROM (
+            SELECT d.brand_id AS brand_id, d.month AS month, {_rating_aggregates()}
+            FROM d
+            LEFT JOIN {RATINGS} e ON e.brand_id = d.brand_id AND e.rated_on >= d.month_start
+                 AND e.rated_on < d.month_end AND e.state = %s AND ({ranges})
+            GROUP BY d.brand_id, d.month
+            HAVING COUNT(e.id) > 0
+                OR EXISTS (SELECT 1 FROM {CELLS} c WHERE c.brand_id = d.brand_id AND c.period = d.month)
+        ) a
+    """
+    return dirty, fresh, params
+
+
 def _fold_months(dirty: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
     """Rebuild the dirty month cells from the counted ratings; returns the cells written as
     (brand, month, ratings left).
@@ -272,33 +301,60 @@ def _fold_months(dirty: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
     """
     written: list[tuple[int, int, int]] = []
     for batch in _batches(dirty, 6):
-        months = sorted({month for _brand_id, month in batch})
-        day = connection.ops.adapt_datefield_value
-        params = [
-            value for brand_id, month in batch for value in (brand_id, month, *map(day, periods.month_bounds(month)))
-        ]
-        # Each cell's date range reads its ratings through the (brand, day) index; the months' ranges as
-        # constants tell the planner how few ratings qualify, so it does not scan them all.
-        params += [Evaluation.State.COUNTED, *(day(bound) for code in months for bound in periods.month_bounds(code))]
-        values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
-        ranges = " OR ".join(["(e.rated_on >= %s AND e.rated_on < %s)"] * len(months))
-        sql = f"WITH d (brand_id, month, month_start, month_end) AS (VALUES {values}) " + _upsert(
-            f"""
-            SELECT a.brand_id, a.month, {_cell_counts("a")}
-            FROM (
-                SELECT d.brand_id AS brand_id, d.month AS month, {_rating_aggregates()}
-                FROM d
-                LEFT JOIN {RATINGS} e ON e.brand_id = d.brand_id AND e.rated_on >= d.month_start
-                     AND e.rated_on < d.month_end AND e.state = %s AND ({ranges})
-                GROUP BY d.brand_id, d.month
-                HAVING COUNT(e.id) > 0
-                    OR EXISTS (SELECT 1 FROM {CELLS} c WHERE c.brand_id = d.brand_id AND c.period = d.month)
-            ) a
-            WHERE true
-            """
-        )
-        written += _fetch(sql, params)
+        cte, fresh, params = _fresh_months(batch)
+        written += _fetch(f"WITH {cte} " + _upsert(f"SELECT * FROM ({fresh}) f WHERE true"), params)
     return written
+
+
+def _fold_by_deltas(dirty: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """PostgreSQL, in one statement: rebuild the dirty month cells from the counted ratings, and add each
+    changed month's difference to its quarter, year and all-time cells. Returns the cells written.
+
+    Equal to `_fold_months` then `_fold_parents` (the property test holds both to the full job): a
+    coarser cell is the sum of its months before the fold, so adding the months' changes keeps it so,
+    without reading the other months, quarters and years again.
+    """
+    cte, fresh, params = _fresh_months(dirty)
+    stored = ", ".join(f"c.{column}" for column in COUNT_COLUMNS)
+    differences = ", ".join(f"f.{column} - COALESCE(o.{column}, 0) AS {column}" for column in COUNT_COLUMNS)
+    changed = " OR ".join(f"f.{column} <> o.{column}" for column in COUNT_COLUMNS)
+    counts = ", ".join(COUNT_COLUMNS)
+    quarter = "(period / 100) * 10 + (period %% 100 + 2) / 3"
+    added = ", ".join(f"{column} = {CELLS}.{column} + excluded.{column}" for column in COUNT_COLUMNS)
+    nonzero = " OR ".join(f"excluded.{column} <> 0" for column in COUNT_COLUMNS)
+    sql = f"""
+        WITH {cte},
+        fresh AS MATERIALIZED ({fresh}),
+        old AS (
+            SELECT c.brand_id, c.period, {stored}
+            FROM d JOIN {CELLS} c ON c.brand_id = d.brand_id AND c.period = d.month
+        ),
+        delta AS MATERIALIZED (
+            SELECT f.brand_id, f.period, {differences}
+            FROM fresh f LEFT JOIN old o ON o.brand_id = f.brand_id AND o.period = f.period
+            WHERE o.brand_id IS NULL OR {changed}
+        ),
+        months AS (
+            INSERT INTO {CELLS} ({", ".join(COLUMNS)})
+            SELECT f.* FROM fresh f JOIN delta USING (brand_id, period)
+            ON CONFLICT (brand_id, period) DO UPDATE SET {", ".join(f"{c} = excluded.{c}" for c in COUNT_COLUMNS)}
+            RETURNING brand_id, period, {_total_n(CELLS)}
+        ),
+        parents AS (
+            INSERT INTO {CELLS} ({", ".join(COLUMNS)})
+            SELECT p.brand_id, p.period, {_sums("p")}
+            FROM (
+                SELECT brand_id, {quarter} AS period, {counts} FROM delta
+                UNION ALL SELECT brand_id, period / 100, {counts} FROM delta
+                UNION ALL SELECT brand_id, {periods.ALL}, {counts} FROM delta
+            ) p
+            GROUP BY p.brand_id, p.period
+            ON CONFLICT (brand_id, period) DO UPDATE SET {added} WHERE {nonzero}
+            RETURNING brand_id, period, {_total_n(CELLS)}
+        )
+        SELECT * FROM months UNION ALL SELECT * FROM parents
+    """
+    return _fetch(sql, params)
 
 
 def _fold_parents(months: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -377,9 +433,12 @@ def scores_fold_incremental() -> dict[str, int]:
     dirty = sorted(_dirty_cells(mark))
     result = {"dirty_months": len(dirty), "cells": 0, "periods": 0}
     if dirty:
-        written = _fold_months(dirty)
-        if written:
-            written += _fold_parents(written)
+        if _is_postgresql():
+            written = _fold_by_deltas(dirty)
+        else:
+            written = _fold_months(dirty)
+            if written:
+                written += _fold_parents(written)
         # Cells left with no rating were written as zeros above (so the sums above them were right).
         _delete_cells([(brand_id, code) for brand_id, code, n in written if n == 0])
         changed = sorted({code for _brand_id, code, _n in written})

@@ -1,7 +1,6 @@
 """Score cells and derived rankings: exact values, the m estimator, incremental == full, failures,
 concurrency, debounce, and rankings right at the next read."""
 
-import contextlib
 import datetime
 import os
 import threading
@@ -291,27 +290,13 @@ def test_incremental_in_any_batches_equals_full_recompute(tree, city_reviewer, s
 
 
 def fail_at_the_final_write():
-    """Let the job stage everything and delete the rows it replaces, then fail on the INSERT of the new ones.
+    """Let the job write every cell (on PostgreSQL the full job has swapped in its new table), then fail
+    as it moves the watermark, its last statement."""
 
-    On PostgreSQL the full job inserts them into a new table that it then swaps in (`services.BUILD`). The
-    fold's last statement writes the quarter, year and all-time cells.
-    """
-    real_execute, real_fetch = services._execute, services._fetch
+    def advance(mark):
+        raise RuntimeError("injected")
 
-    def execute(sql, params=None):
-        if sql.startswith("INSERT INTO") and params == [1000, 9999]:  # the full job's all-time cells, from years
-            raise RuntimeError("injected")
-        return real_execute(sql, params)
-
-    def fetch(sql, params=None):
-        if sql.lstrip().startswith("WITH t (brand_id, quarter"):  # the quarter, year and all-time cells
-            raise RuntimeError("injected")
-        return real_fetch(sql, params)
-
-    stack = contextlib.ExitStack()
-    stack.enter_context(mock.patch.object(services, "_execute", side_effect=execute))
-    stack.enter_context(mock.patch.object(services, "_fetch", side_effect=fetch))
-    return stack
+    return mock.patch.object(services, "_advance", side_effect=advance)
 
 
 @pytest.mark.django_db
