@@ -144,7 +144,7 @@ def _upsert(select_sql: str) -> str:
     return (
         f"INSERT INTO {CELLS} ({', '.join(COLUMNS)}) {select_sql} "
         f"ON CONFLICT (brand_id, period) DO UPDATE SET {updates} WHERE {changed} "
-        f"RETURNING brand_id, period, {_total_n(CELLS)}"
+        f"RETURNING brand_id, period, {_total_n(CELLS)} AS ratings"
     )
 
 
@@ -231,8 +231,9 @@ def _advance(mark: _Mark) -> None:
     )
 
 
-def _dirty_cells(mark: _Mark) -> list[tuple[int, int]]:
-    """Every (brand, month) with a rating or state change not yet folded, or created within the overlap.
+def _dirty_cells_select(mark: _Mark) -> tuple[str, list]:
+    """SQL and parameters: every (brand_id, month) with a rating or state change not yet folded, or
+    created within the overlap.
 
     Ratings created within the overlap are those above the newest id a fold saw before the window (one
     range of the primary key); without such a fold, their creation time says (a wider read).
@@ -250,9 +251,9 @@ def _dirty_cells(mark: _Mark) -> list[tuple[int, int]]:
             f" UNION SELECT e.brand_id, e.rated_on FROM {RATINGS} e WHERE e.created_at >= %s"
         )
         params = [mark.evaluation_id, since]
-    return _fetch(
+    return (
         f"""
-        SELECT DISTINCT t.brand_id, {_month_code("t.rated_on")}
+        SELECT DISTINCT t.brand_id AS brand_id, {_month_code("t.rated_on")} AS month
         FROM (
             {ratings}
             UNION SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
@@ -265,31 +266,25 @@ def _dirty_cells(mark: _Mark) -> list[tuple[int, int]]:
     )
 
 
-def _fresh_months(batch: list[tuple[int, int]]) -> tuple[str, str, list]:
-    """The CTE `d` of the dirty (brand, month) cells, and a SELECT of their rebuilt counts (every dirty
-    cell that has counted ratings or is stored), with the parameters of both."""
-    months = sorted({month for _brand_id, month in batch})
-    day = connection.ops.adapt_datefield_value
-    params = [value for brand_id, month in batch for value in (brand_id, month, *map(day, periods.month_bounds(month)))]
-    # Each cell's date range reads its ratings through the (brand, day) index; the months' ranges as
-    # constants tell the planner how few ratings qualify, so it does not scan them all.
-    params += [Evaluation.State.COUNTED, *(day(bound) for code in months for bound in periods.month_bounds(code))]
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
-    ranges = " OR ".join(["(e.rated_on >= %s AND e.rated_on < %s)"] * len(months))
-    dirty = f"d (brand_id, month, month_start, month_end) AS (VALUES {values})"
-    fresh = f"""
+def _dirty_cells(mark: _Mark) -> list[tuple[int, int]]:
+    return _fetch(*_dirty_cells_select(mark))
+
+
+def _fresh_months(dirty: str) -> str:
+    """SQL: the rebuilt counts of the dirty cells `dirty` (a table of brand_id, month, month_start,
+    month_end) that have counted ratings or are stored; the counted state is a parameter."""
+    return f"""
         SELECT a.brand_id, a.month AS period, {_cell_counts("a")}
         FROM (
             SELECT d.brand_id AS brand_id, d.month AS month, {_rating_aggregates()}
-            FROM d
+            FROM {dirty} d
             LEFT JOIN {RATINGS} e ON e.brand_id = d.brand_id AND e.rated_on >= d.month_start
-                 AND e.rated_on < d.month_end AND e.state = %s AND ({ranges})
+                 AND e.rated_on < d.month_end AND e.state = %s
             GROUP BY d.brand_id, d.month
             HAVING COUNT(e.id) > 0
                 OR EXISTS (SELECT 1 FROM {CELLS} c WHERE c.brand_id = d.brand_id AND c.period = d.month)
         ) a
     """
-    return dirty, fresh, params
 
 
 def _fold_months(dirty: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
@@ -300,21 +295,30 @@ def _fold_months(dirty: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
     was stored, and nothing if it was not.
     """
     written: list[tuple[int, int, int]] = []
-    for batch in _batches(dirty, 6):
-        cte, fresh, params = _fresh_months(batch)
-        written += _fetch(f"WITH {cte} " + _upsert(f"SELECT * FROM ({fresh}) f WHERE true"), params)
+    day = connection.ops.adapt_datefield_value
+    for batch in _batches(dirty, 4):
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+        params = [
+            value for brand_id, month in batch for value in (brand_id, month, *map(day, periods.month_bounds(month)))
+        ]
+        sql = f"WITH d (brand_id, month, month_start, month_end) AS (VALUES {values}) " + _upsert(
+            f"SELECT * FROM ({_fresh_months('d')}) f WHERE true"
+        )
+        written += _fetch(sql, [*params, Evaluation.State.COUNTED])
     return written
 
 
-def _fold_by_deltas(dirty: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
-    """PostgreSQL, in one statement: rebuild the dirty month cells from the counted ratings, and add each
-    changed month's difference to its quarter, year and all-time cells. Returns the cells written.
+def _fold_by_deltas(mark: _Mark) -> tuple[int, list[tuple[int, int, int]]]:
+    """PostgreSQL, in one statement: find the dirty month cells, rebuild them from the counted ratings,
+    and add each changed month's difference to its quarter, year and all-time cells. Returns the number
+    of dirty cells and the cells written.
 
     Equal to `_fold_months` then `_fold_parents` (the property test holds both to the full job): a
     coarser cell is the sum of its months before the fold, so adding the months' changes keeps it so,
     without reading the other months, quarters and years again.
     """
-    cte, fresh, params = _fresh_months(dirty)
+    dirty, params = _dirty_cells_select(mark)
+    first = "make_date(x.month / 100, x.month %% 100, 1)"
     stored = ", ".join(f"c.{column}" for column in COUNT_COLUMNS)
     differences = ", ".join(f"f.{column} - COALESCE(o.{column}, 0) AS {column}" for column in COUNT_COLUMNS)
     changed = " OR ".join(f"f.{column} <> o.{column}" for column in COUNT_COLUMNS)
@@ -323,8 +327,11 @@ def _fold_by_deltas(dirty: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
     added = ", ".join(f"{column} = {CELLS}.{column} + excluded.{column}" for column in COUNT_COLUMNS)
     nonzero = " OR ".join(f"excluded.{column} <> 0" for column in COUNT_COLUMNS)
     sql = f"""
-        WITH {cte},
-        fresh AS MATERIALIZED ({fresh}),
+        WITH d AS MATERIALIZED (
+            SELECT x.brand_id, x.month, {first} AS month_start, CAST({first} + interval '1 month' AS date) AS month_end
+            FROM ({dirty}) x
+        ),
+        fresh AS MATERIALIZED ({_fresh_months("d")}),
         old AS (
             SELECT c.brand_id, c.period, {stored}
             FROM d JOIN {CELLS} c ON c.brand_id = d.brand_id AND c.period = d.month
@@ -338,7 +345,7 @@ def _fold_by_deltas(dirty: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
             INSERT INTO {CELLS} ({", ".join(COLUMNS)})
             SELECT f.* FROM fresh f JOIN delta USING (brand_id, period)
             ON CONFLICT (brand_id, period) DO UPDATE SET {", ".join(f"{c} = excluded.{c}" for c in COUNT_COLUMNS)}
-            RETURNING brand_id, period, {_total_n(CELLS)}
+            RETURNING brand_id, period, {_total_n(CELLS)} AS ratings
         ),
         parents AS (
             INSERT INTO {CELLS} ({", ".join(COLUMNS)})
@@ -350,11 +357,14 @@ def _fold_by_deltas(dirty: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
             ) p
             GROUP BY p.brand_id, p.period
             ON CONFLICT (brand_id, period) DO UPDATE SET {added} WHERE {nonzero}
-            RETURNING brand_id, period, {_total_n(CELLS)}
+            RETURNING brand_id, period, {_total_n(CELLS)} AS ratings
         )
-        SELECT * FROM months UNION ALL SELECT * FROM parents
+        SELECT 0, COUNT(*), 0, 0 FROM d
+        UNION ALL SELECT 1, brand_id, period, ratings FROM months
+        UNION ALL SELECT 1, brand_id, period, ratings FROM parents
     """
-    return _fetch(sql, params)
+    rows = _fetch(sql, [*params, Evaluation.State.COUNTED])
+    return next(row[1] for row in rows if row[0] == 0), [row[1:] for row in rows if row[0] == 1]
 
 
 def _fold_parents(months: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -430,15 +440,15 @@ def scores_fold_incremental() -> dict[str, int]:
     and the periods those cells are in.
     """
     mark = _begin(fold=True)
-    dirty = sorted(_dirty_cells(mark))
-    result = {"dirty_months": len(dirty), "cells": 0, "periods": 0}
-    if dirty:
-        if _is_postgresql():
-            written = _fold_by_deltas(dirty)
-        else:
-            written = _fold_months(dirty)
-            if written:
-                written += _fold_parents(written)
+    if _is_postgresql():
+        dirty, written = _fold_by_deltas(mark)
+    else:
+        cells = _dirty_cells(mark)
+        dirty, written = len(cells), _fold_months(cells) if cells else []
+        if written:
+            written += _fold_parents(written)
+    result = {"dirty_months": dirty, "cells": 0, "periods": 0}
+    if written:
         # Cells left with no rating were written as zeros above (so the sums above them were right).
         _delete_cells([(brand_id, code) for brand_id, code, n in written if n == 0])
         changed = sorted({code for _brand_id, code, _n in written})
