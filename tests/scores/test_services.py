@@ -373,7 +373,7 @@ def _catalog(table: str) -> tuple:
 def test_the_full_job_on_postgresql_swaps_in_a_table_with_the_same_indexes_constraints_and_grants(example):
     if connection.vendor != "postgresql":
         pytest.skip("the build-then-swap full job is PostgreSQL's")
-    reader = f"brandscore_reader_{os.getpid()}"
+    reader = f"scorecell_reader_{os.getpid()}"
     with connection.cursor() as cursor:  # both undone with the test's transaction
         cursor.execute(f"CREATE ROLE {reader} NOLOGIN")
         cursor.execute(f"GRANT SELECT ON {services.CELLS} TO {reader}")
