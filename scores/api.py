@@ -47,6 +47,14 @@ class RankingPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def paginate_queryset(self, queryset, request, view=None):
+        # One query reads the page and counts the scope; a page number that is not one is left to DRF.
+        number = request.query_params.get(self.page_query_param, "1")
+        if number.isdigit() and int(number) >= 1:
+            size = self.get_page_size(request)
+            queryset.prefetch(offset=(int(number) - 1) * size, limit=size)
+        return super().paginate_queryset(queryset, request, view)
+
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
         prior = self.page.paginator.object_list.prior

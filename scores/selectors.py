@@ -109,14 +109,18 @@ def prior_estimate(sums: PeriodSums) -> Prior:
 
 
 def _period_sums(codes: list[int], group: str) -> dict[int, PeriodSums]:
-    n = _measure("c", group, "n")
-    total = _grade_total("c", group)
+    # Each cell's n and grade sums are added up once (materialized), not once per aggregate.
     rows = _fetch(
         f"""
-        SELECT c.period, COUNT(*), SUM({n}), SUM({total}), SUM({_grade_total("c", group, 2)}),
-               SUM({_float(total)} * ({total}) / {n}), SUM({_float(n)} * {n})
-        FROM {CELLS} c WHERE c.period IN ({", ".join(["%s"] * len(codes))}) AND {n} > 0
-        GROUP BY c.period
+        WITH x AS MATERIALIZED (
+            SELECT c.period, {_measure("c", group, "n")} AS n, {_grade_total("c", group)} AS total,
+                   {_grade_total("c", group, 2)} AS squares
+            FROM {CELLS} c WHERE c.period IN ({", ".join(["%s"] * len(codes))})
+        )
+        SELECT x.period, COUNT(*), SUM(x.n), SUM(x.total), SUM(x.squares),
+               SUM({_float("x.total")} * x.total / x.n), SUM({_float("x.n")} * x.n)
+        FROM x WHERE x.n > 0
+        GROUP BY x.period
         """,
         list(codes),
     )
@@ -307,8 +311,11 @@ class Ranking:
             f"""
             WITH {ctes}
             SELECT r.brand_id, r.code, b.name, o.id, o.name, o.domain,
-                   {", ".join(f"r.{name}" for name in ROW_FIELDS)}, r.rank, r.previous_rank
-            FROM (SELECT r.*, {previous_rank} AS previous_rank FROM r {join}{where} ORDER BY {order}{page}) r
+                   {", ".join(f"r.{name}" for name in ROW_FIELDS)}, r.rank, r.previous_rank, r.total
+            FROM (
+                SELECT r.*, {previous_rank} AS previous_rank, COUNT(*) OVER () AS total
+                FROM r {join}{where} ORDER BY {order}{page}
+            ) r
             JOIN brands_brand b ON b.id = r.brand_id
             JOIN organizations_organization o ON o.id = b.organization_id
             ORDER BY {order}
@@ -317,13 +324,21 @@ class Ranking:
         )
         result = []
         for row in rows:
-            item = RankingRow(*row)
+            item = RankingRow(*row[:-1])
             if item.rank is None:
                 item.score = None
             result.append(item)
+        if rows and brand_id is None:
+            self._total = rows[0][-1]  # the scope's rows, counted before the page was cut
         return result
 
+    def prefetch(self, *, offset: int, limit: int) -> None:
+        """Read one page and the scope's total in one query, for the paginator that counts, then slices."""
+        self._page = (offset, self._rows(limit, offset))
+
     def count(self) -> int:
+        if getattr(self, "_total", None) is not None:
+            return self._total
         key = f"scores:ranking-count:{self.period}|{self.domain}|{self.parent or ''}|{self.group}:{self.version()}"
 
         def count_rows() -> int:
@@ -339,6 +354,9 @@ class Ranking:
         if isinstance(index, slice):
             start = index.start or 0
             limit = None if index.stop is None else max(0, index.stop - start)
+            prefetched = getattr(self, "_page", None)
+            if prefetched and prefetched[0] == start and limit is not None and limit <= len(prefetched[1]):
+                return prefetched[1][:limit]
             return self._rows(limit, start)
         return self._rows(1, index)[0]
 

@@ -164,8 +164,8 @@ def test_rankings_api_queries_do_not_grow_with_rows(tree, api_client, rows):
     with CaptureQueriesContext(connection) as queries:
         response = api_client.get(URL, {"period": "2026-11"})
     assert len(response.json()["results"]) == rows
-    # The periods' sums (for m and C), the count, the rows (brand, organization and previous rank in one query).
-    assert len(queries) == 3
+    # The periods' sums (for m and C); the page with its total, brand, organization and previous rank.
+    assert len(queries) == 2
 
 
 @pytest.mark.django_db
@@ -240,3 +240,18 @@ def test_an_organization_renamed_in_the_admin_shows_at_the_next_read(
     with django_capture_on_commit_callbacks(execute=True):
         admin.site._registry[Organization].save_model(rf.post("/admin/"), grid, form=None, change=True)
     assert names()["A"] == "华阳路网格党支部"  # the cached answer keyed on the organizations' version
+
+
+@pytest.mark.django_db
+def test_pages_link_to_each_other_and_a_page_past_the_end_is_404(example, api_client):
+    services.scores_recompute_full()
+    second = api_client.get(URL, {"period": "2026-11", "page_size": 2, "page": 2}).json()
+    assert (second["count"], ranks_of(second)) == (6, [("C", 3), ("E", 3)])
+    assert second["next"].endswith("page=3&page_size=2&period=2026-11")
+    assert second["previous"].endswith("page_size=2&period=2026-11")
+    assert api_client.get(URL, {"period": "2026-11", "page_size": 2, "page": 4}).status_code == 404
+    assert api_client.get(URL, {"period": "2026-11", "page": "x"}).status_code == 404
+
+
+def ranks_of(body) -> list[tuple]:
+    return [(row["code"], row["rank"]) for row in body["results"]]
