@@ -313,7 +313,9 @@ def _fold_by_deltas(mark: _Mark) -> tuple[int, list[tuple[int, int, int]]]:
     and add each changed month's difference to its quarter, year and all-time cells. Returns the number
     of dirty cells and the cells written.
 
-    Equal to `_fold_months` then `_fold_parents` (the property test holds both to the full job): a
+    Each dirty cell's ratings are read through the (brand, day) index (a lateral subquery, whatever the
+    planner guesses of the dirty cells' number). Equal to `_fold_months` then `_fold_parents` (the
+    property test holds both to the full job): a
     coarser cell is the sum of its months before the fold, so adding the months' changes keeps it so,
     without reading the other months, quarters and years again.
     """
@@ -331,7 +333,20 @@ def _fold_by_deltas(mark: _Mark) -> tuple[int, list[tuple[int, int, int]]]:
             SELECT x.brand_id, x.month, {first} AS month_start, CAST({first} + interval '1 month' AS date) AS month_end
             FROM ({dirty}) x
         ),
-        fresh AS MATERIALIZED ({_fresh_months("d")}),
+        fresh AS MATERIALIZED (
+            SELECT a.brand_id, a.month AS period, {_cell_counts("a")}
+            FROM (
+                SELECT d.brand_id, d.month, r.*
+                FROM d CROSS JOIN LATERAL (
+                    SELECT COUNT(*) AS rated, {_rating_aggregates()}
+                    FROM {RATINGS} e
+                    WHERE e.brand_id = d.brand_id AND e.rated_on >= d.month_start AND e.rated_on < d.month_end
+                      AND e.state = %s
+                ) r
+                WHERE r.rated > 0
+                   OR EXISTS (SELECT 1 FROM {CELLS} c WHERE c.brand_id = d.brand_id AND c.period = d.month)
+            ) a
+        ),
         old AS (
             SELECT c.brand_id, c.period, {stored}
             FROM d JOIN {CELLS} c ON c.brand_id = d.brand_id AND c.period = d.month
