@@ -482,3 +482,17 @@ def test_the_overlap_re_reads_ratings_above_the_newest_id_a_fold_saw_before_the_
     assert cell("X", "2026-11").masses_n == 3
     # Only the newest fold before the window is kept, with those within it.
     assert [entry[0] for entry in ScoreWatermark.objects.get().recent] == [1000.0, 1030.0, 1070.0]
+
+
+def test_the_fold_task_is_registered_in_a_process_that_is_not_a_worker():
+    """A web process or a command asks for the fold by name (evaluations.refresh): it must be known there."""
+    import subprocess
+    import sys
+
+    code = (
+        "import django; django.setup(); from celery import current_app; "
+        "print(sorted(name for name in current_app.tasks if name.startswith('scores.')))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert result.stdout.strip() == "['scores.fold', 'scores.recompute']", result.stderr
