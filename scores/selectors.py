@@ -397,7 +397,7 @@ class SeriesPoint:
     n: int
     mean: float
     score: float
-    low: float | None  # the score's 95% interval: score ± 1.96·√(σ²w / (n + m))
+    low: float | None  # the score's 95% interval: score ± 1.96·√(σ²w / (n + m)), within 1 to 5
     high: float | None
     wilson: float
     net_score: float
@@ -449,8 +449,9 @@ def brand_series(*, brand: Brand, rater_group: str = "") -> list[SeriesPoint]:
                 n=count,
                 mean=mean,
                 score=score,
-                low=None if half is None else score - half,
-                high=None if half is None else score + half,
+                # A mean of grades lies between 1 and 5, and so does its interval.
+                low=None if half is None else max(1.0, score - half),
+                high=None if half is None else min(5.0, score + half),
                 wilson=wilson,
                 net_score=net,
                 bad_rate=bad,
