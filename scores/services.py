@@ -248,17 +248,17 @@ def _dirty_cells_select(mark: _Mark) -> tuple[str, list]:
     else:
         ratings = (
             f"SELECT e.brand_id AS brand_id, e.rated_on AS rated_on FROM {RATINGS} e WHERE e.id > %s"
-            f" UNION SELECT e.brand_id, e.rated_on FROM {RATINGS} e WHERE e.created_at >= %s"
+            f" UNION ALL SELECT e.brand_id, e.rated_on FROM {RATINGS} e WHERE e.created_at >= %s"
         )
         params = [mark.evaluation_id, since]
     return (
         f"""
         SELECT DISTINCT t.brand_id AS brand_id, {_month_code("t.rated_on")} AS month
-        FROM (
+        FROM (  -- the DISTINCT above removes every duplicate once
             {ratings}
-            UNION SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
+            UNION ALL SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
                   JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.id > %s
-            UNION SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
+            UNION ALL SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
                   JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.created_at >= %s
         ) t
         """,
