@@ -85,10 +85,6 @@ def period_key(code: int) -> str:
     return "all"
 
 
-def month_code(day: date) -> int:
-    return day.year * 100 + day.month
-
-
 def parent_code(code: int) -> int:
     """The next coarser period: a month's quarter, a quarter's year, a year's all time."""
     kind = code_kind(code)
