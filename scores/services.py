@@ -88,12 +88,9 @@ def _month_code(column: str) -> str:
     return f"CAST(strftime('%%Y%%m', {column}) AS integer)"
 
 
-def _month_bounds(column: str) -> tuple[str, str]:
-    """SQL: the first day of a date column's month and of the month after."""
-    if _is_postgresql():
-        start = f"date_trunc('month', {column})"
-        return f"CAST({start} AS date)", f"CAST({start} + interval '1 month' AS date)"
-    return f"date({column}, 'start of month')", f"date({column}, 'start of month', '+1 month')"
+def _quarter_of(month: str) -> str:
+    """SQL: the quarter code of a month code (202611 → 20264), as `periods.parent_code` computes it."""
+    return f"({month} / 100) * 10 + ({month} %% 100 + 2) / 3"
 
 
 # What each rating adds to its month cell; n and bad_n follow from the grade counts.
@@ -325,7 +322,6 @@ def _fold_by_deltas(mark: _Mark) -> tuple[int, list[tuple[int, int, int]]]:
     differences = ", ".join(f"f.{column} - COALESCE(o.{column}, 0) AS {column}" for column in COUNT_COLUMNS)
     changed = " OR ".join(f"f.{column} <> o.{column}" for column in COUNT_COLUMNS)
     counts = ", ".join(COUNT_COLUMNS)
-    quarter = "(period / 100) * 10 + (period %% 100 + 2) / 3"
     added = ", ".join(f"{column} = {CELLS}.{column} + excluded.{column}" for column in COUNT_COLUMNS)
     nonzero = " OR ".join(f"excluded.{column} <> 0" for column in COUNT_COLUMNS)
     sql = f"""
@@ -366,7 +362,7 @@ def _fold_by_deltas(mark: _Mark) -> tuple[int, list[tuple[int, int, int]]]:
             INSERT INTO {CELLS} ({", ".join(COLUMNS)})
             SELECT p.brand_id, p.period, {_sums("p")}
             FROM (
-                SELECT brand_id, {quarter} AS period, {counts} FROM delta
+                SELECT brand_id, {_quarter_of("period")} AS period, {counts} FROM delta
                 UNION ALL SELECT brand_id, period / 100, {counts} FROM delta
                 UNION ALL SELECT brand_id, {periods.ALL}, {counts} FROM delta
             ) p
@@ -496,7 +492,7 @@ def _build_all(table: str, *, months_written: bool = False) -> int:
             f"INSERT INTO {table} ({', '.join(COLUMNS)}) {_month_cells_select()}", [Evaluation.State.COUNTED]
         )
     parent = {
-        periods.Kind.MONTH: "(c.period / 100) * 10 + (c.period %% 100 + 2) / 3",
+        periods.Kind.MONTH: _quarter_of("c.period"),
         periods.Kind.QUARTER: "c.period / 10",
         periods.Kind.YEAR: "0",
     }

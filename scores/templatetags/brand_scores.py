@@ -4,6 +4,7 @@ from django import template
 from django.conf import settings
 
 from scores import selectors
+from scores.periods import period_code
 
 register = template.Library()
 
@@ -13,12 +14,13 @@ def brand_score(brand, period: str = "all") -> dict | None:
     row = selectors.brand_score_summary(brand=brand, period=period)
     if row is None:
         return None
-    prior = selectors.period_priors(codes=[0], group="")[0] if period == "all" else None
+    code = period_code(period)
+    prior = selectors.period_priors(codes=[code])[code]
     return {
         "score": row,
         "bar": selectors.grade_bar(row),
         "ranked": row.rank is not None,
-        "tentative": prior is not None and selectors.score_is_tentative(row, prior),
+        "tentative": selectors.score_is_tentative(row, prior),
         "min_ratings": settings.SCORE_MIN_RATINGS,
-        "prior_weight": round(prior.m) if prior else None,
+        "prior_weight": round(prior.m),
     }
