@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.browser.navigation import follow
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -17,7 +19,7 @@ def test_home_page_reads_well_on_a_phone(browser, live_server, screenshot):
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     screenshot(page, "home-375")
     page.select_option("#language-select", "en")
-    page.click("text=切换")
+    follow(page, "text=切换")
     assert page.locator("h1").inner_text() == "Party-building brands, judged by the people they serve"
     screenshot(page, "home-375-en")
     context.close()

@@ -3,6 +3,7 @@
 import pytest
 
 from scores import services
+from tests.browser.navigation import follow
 from tests.factories import make_brand
 from tests.scores.conftest import rate
 
@@ -24,7 +25,7 @@ def test_rankings_page_shows_bars_and_notes_and_filters(browser, live_server, sc
     assert page.locator("svg.grade-bar").count() == 4
     screenshot(page, "rankings-375")
     page.select_option("#id_domain", "soe")
-    page.click("text=查看")
+    follow(page, "text=查看")
     assert page.locator("table.rankings-table tbody tr").count() == 1
     context.close()
 

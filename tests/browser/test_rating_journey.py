@@ -4,6 +4,7 @@ import pytest
 from django.test import override_settings
 
 from evaluations.models import Evaluation, Rectification
+from tests.browser.navigation import follow
 from tests.factories import make_brand
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,7 +29,7 @@ def test_a_citizen_rates_from_the_poster_and_sees_the_secretarys_answer(
     assert page.locator(".poster-qr svg").count() == 1
     screenshot(page, "rate-1-poster-375")
 
-    page.click(".poster-qr")  # the QR code's target: the rating form
+    follow(page, ".poster-qr")  # the QR code's target: the rating form
     assert page.url == live_server.url + "/b/hyl01/rate/"
     assert no_sideways_scroll(page)
     assert page.is_visible("#id_contact") is False  # asked for only after a bad rating
@@ -38,7 +39,7 @@ def test_a_citizen_rates_from_the_poster_and_sees_the_secretarys_answer(
     page.fill("#id_contact", "13812345678")
     page.wait_for_timeout(1100)
     screenshot(page, "rate-2-form-375")
-    page.click("button[type=submit]")
+    follow(page, "button[type=submit]")
 
     receipt = page.locator("#receipt").inner_text().strip()
     evaluation = Evaluation.objects.get()
@@ -47,7 +48,7 @@ def test_a_citizen_rates_from_the_poster_and_sees_the_secretarys_answer(
     assert no_sideways_scroll(page)
     screenshot(page, "rate-3-receipt-375")
 
-    page.click("text=查看我的评价和处理情况")
+    follow(page, "text=查看我的评价和处理情况")
     assert page.url == f"{live_server.url}/track/{receipt}/"
     assert page.locator("#comment").inner_text() == "楼道灯坏了两周没人修 <b>请尽快</b>"
     assert "138****5678" in page.content()
@@ -59,12 +60,12 @@ def test_a_citizen_rates_from_the_poster_and_sees_the_secretarys_answer(
     desk.goto(live_server.url + "/accounts/login/?next=/workspace/rectifications/")
     desk.fill("#id_username", "secretary")
     desk.fill("#id_password", "pass12345")
-    desk.click("form button[type=submit]")
+    follow(desk, "form button[type=submit]")
     assert desk.url == live_server.url + "/workspace/rectifications/"
-    desk.click("text=红色家园 >> xpath=ancestor::tr >> a")
+    follow(desk, "text=红色家园 >> xpath=ancestor::tr >> a")
     desk.fill("#id_response", "已更换楼道灯，并电话回访了您。")
     screenshot(desk, "rate-5-secretary-respond-375")
-    desk.click("text=提交答复")
+    follow(desk, "text=提交答复")
     assert Rectification.objects.get().status == "responded"
     screenshot(desk, "rate-6-secretary-done-375")
     office.close()
@@ -73,7 +74,7 @@ def test_a_citizen_rates_from_the_poster_and_sees_the_secretarys_answer(
     assert page.locator("#response").inner_text() == "已更换楼道灯，并电话回访了您。"
     page.click("label[for='id_verdict_0']")  # 满意
     screenshot(page, "rate-7-track-answered-375")
-    page.click("text=提交我的意见")
+    follow(page, "text=提交我的意见")
     assert "谢谢，您的意见已记录。" in page.content()
     assert Rectification.objects.get().status == "confirmed"
     screenshot(page, "rate-8-track-confirmed-375")
