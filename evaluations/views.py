@@ -250,9 +250,12 @@ def _form_action(request, form, action, success_message: str) -> bool:
 
 @login_required
 def workspace_rectifications(request):
+    from evaluations.workdays import calendar_gap
+
     context = {
         "rectifications": _page(request, selectors.rectification_list(user=request.user, action=Action.VIEW)),
         "brands": selectors.brands_managed_public(user=request.user),
+        "calendar_gap": calendar_gap(),
     }
     return render(request, "evaluations/workspace_rectification_list.html", context)
 
@@ -316,8 +319,14 @@ def workspace_appeal(request, pk: int):
 
 @login_required
 def dashboard_rectifications(request):
+    from evaluations.workdays import calendar_gap
+
     rectifications = _page(request, selectors.rectification_review_queue(user=request.user))
-    return render(request, "evaluations/dashboard_rectification_list.html", {"rectifications": rectifications})
+    return render(
+        request,
+        "evaluations/dashboard_rectification_list.html",
+        {"rectifications": rectifications, "calendar_gap": calendar_gap()},
+    )
 
 
 def _render_dashboard_detail(request, rectification, ruling_form=None, close_form=None, status=200):
