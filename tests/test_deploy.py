@@ -13,9 +13,9 @@ def compose():
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
-def test_compose_has_the_five_services_with_health_checks():
+def test_compose_has_the_six_services_with_health_checks():
     services = compose()["services"]
-    assert sorted(services) == ["beat", "postgres", "redis", "web", "worker"]
+    assert sorted(services) == ["beat", "postgres", "proxy", "redis", "web", "worker"]
     for name in ("postgres", "redis", "web", "worker"):
         assert "healthcheck" in services[name], name
     assert services["beat"]["deploy"]["replicas"] == 1
