@@ -175,9 +175,10 @@ class Rectification(models.Model):
         UPHELD = "upheld", _("Appeal upheld")
 
     class Verdict(models.TextChoices):
-        SATISFIED = "satisfied", _("Satisfied (满意)")
-        BASICALLY_SATISFIED = "basic", _("Basically satisfied (基本满意)")
-        DISSATISFIED = "dissatisfied", _("Dissatisfied (不满意)")
+        # The answers to "Is the problem solved?"; the stored values keep their first names.
+        SATISFIED = "satisfied", _("Solved")
+        BASICALLY_SATISFIED = "basic", _("Partly solved")
+        DISSATISFIED = "dissatisfied", _("Not solved")
 
     # Statuses in which the organization still owes a response.
     AWAITING_RESPONSE = (Status.OPEN, Status.REOPENED)

@@ -48,6 +48,7 @@ def test_secretary_files_reviewer_approves_public_sees(
     assert page.locator(".alert-success").inner_text() == "已提交审核。"
     assert page.locator("main .badge").first.inner_text() == "已提交"
     screenshot(page, "brands-2-submitted")
+    page.click(".navbar-toggler")  # the phone-width menu is folded
     follow(page, "nav button[type=submit]")  # log out
 
     log_in(page, base, "reviewer", "/dashboard/")
@@ -59,6 +60,7 @@ def test_secretary_files_reviewer_approves_public_sees(
     follow(page, "text=提交审核决定")
     assert page.locator(".alert-success").inner_text() == "审核决定已记录。"
     assert Brand.objects.get().status == Brand.Status.CULTIVATING
+    page.click(".navbar-toggler")
     follow(page, "nav button[type=submit]")
 
     page.goto(f"{base}/brands/")

@@ -72,7 +72,7 @@ def test_a_citizen_rates_from_the_poster_and_sees_the_secretarys_answer(
 
     page.reload()
     assert page.locator("#response").inner_text() == "已更换楼道灯，并电话回访了您。"
-    page.click("label[for='id_verdict_0']")  # 满意
+    page.click("label[for='id_verdict_0']")  # 已解决
     screenshot(page, "rate-7-track-answered-375")
     follow(page, "text=提交我的意见")
     assert "谢谢，您的意见已记录。" in page.content()
