@@ -18,10 +18,10 @@ import altcha
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.cache import FailOpenRedisCache
 from config.errors import ApplicationError
 
 DEVICE_COOKIE = "rater_device"
@@ -101,47 +101,61 @@ def _bucket(window: int) -> int:
     return int(time.time()) // max(window, 1)
 
 
-_redis_clients: dict[int, object] = {}
+def _fast(on_redis, on_store):
+    """Run a counter operation on Redis, or on a cache with Django's API: the fast paths' one door.
 
-
-def _redis():
-    """(backend, client) when the cache is Redis, else (backend, None).
-
-    Django builds a new client object on every cache call; on the submit path that
-    costs more than the round trip, so one client per process is kept (it is
-    thread-safe and shares the backend's connection pool).
+    ``on_redis(backend, client)`` gets the redis-py client of the fail-open Redis cache (a Lua script,
+    JSON values, one round trip; the client is shared, as building one per call costs more than the
+    round trip). ``on_store(store, degraded)`` gets a Django cache instead: the configured one when it
+    is not Redis (development, tests), or this process's fallback (``degraded`` True) when Redis fails,
+    times out or is being backed off from (`config.cache` records and logs that).
     """
     backend = caches["default"]
-    if not isinstance(backend, RedisCache):
-        return backend, None
-    client = _redis_clients.get(id(backend))
-    if client is None:
-        client = _redis_clients[id(backend)] = backend._cache.get_client(write=True)
-    return backend, client
+    if isinstance(backend, FailOpenRedisCache):
+        return backend.fail_open(lambda client: on_redis(backend, client), lambda store: on_store(store, True))
+    return on_store(backend, False)
+
+
+def _as_if_shared(count: int, *, including_this: bool) -> int:
+    """What a count kept by this process alone stands for while Redis is down (degraded mode).
+
+    Without Redis each process counts only the submissions it serves, so a client spread over N web
+    processes would get N times every limit. Each earlier submission this process saw is taken to stand
+    for ``EVALUATION_DEGRADED_PROCESSES`` (the gunicorn workers); the current one counts once. Spread
+    evenly, a client meets about the usual limits; one whose requests all reach the same process meets
+    them N times sooner. So while degraded the throttles (429), the proof-of-work soft limit and the
+    network limit err on the strict side, as long as the setting is not below the real number of web
+    processes (with more, a spread client gets that much more through; README, "When Redis is down or hung").
+    """
+    processes = max(1, settings.EVALUATION_DEGRADED_PROCESSES)
+    if including_this:
+        return (count - 1) * processes + 1 if count > 0 else 0
+    return count * processes
 
 
 def fast_get_json(key: str):
-    backend, client = _redis()
-    if client is None:
-        return backend.get(key)
-    raw = client.get(backend.make_and_validate_key(key))
-    return None if raw is None else json.loads(raw)
+    def on_redis(backend, client):
+        raw = client.get(backend.make_and_validate_key(key))
+        return None if raw is None else json.loads(raw)
+
+    return _fast(on_redis, lambda store, _degraded: store.get(key))
 
 
 def fast_set_json(key: str, value, timeout: int) -> None:
-    backend, client = _redis()
-    if client is None:
-        backend.set(key, value, timeout)
-    else:
-        client.set(backend.make_and_validate_key(key), json.dumps(value), ex=timeout)
+    _fast(
+        lambda backend, client: client.set(backend.make_and_validate_key(key), json.dumps(value), ex=timeout),
+        lambda store, _degraded: store.set(key, value, timeout),
+    )
 
 
 def fast_add(key: str, value, timeout: int) -> bool:
     """``cache.add`` (set unless present; True if set) on the shared client: one round trip."""
-    backend, client = _redis()
-    if client is None:
-        return backend.add(key, value, timeout)
-    return bool(client.set(backend.make_and_validate_key(key), json.dumps(value), ex=timeout, nx=True))
+    return _fast(
+        lambda backend, client: bool(
+            client.set(backend.make_and_validate_key(key), json.dumps(value), ex=timeout, nx=True)
+        ),
+        lambda store, _degraded: store.add(key, value, timeout),
+    )
 
 
 # Increment each counter (setting its expiry when it is new) and read the remaining keys, in one command.
@@ -161,10 +175,11 @@ _scripts: dict[int, object] = {}
 def _incr_many(keys: list[tuple[str, int]], also_get: tuple[str, ...] = ()):
     """Increment (key, timeout) counters and read JSON values (``also_get``), on Redis in one round trip.
 
-    Returns (counter values, {key read: value or None}). This is the submit path's hot spot.
+    Returns (counter values, {key read: value or None}). This is the submit path's hot spot. Without
+    Redis the counters are this process's own, read as `_as_if_shared`.
     """
-    backend, client = _redis()
-    if client is not None:
+
+    def on_redis(backend, client):
         script = _scripts.get(id(client))
         if script is None:
             script = _scripts[id(client)] = client.register_script(_COUNT_AND_GET)
@@ -173,16 +188,21 @@ def _incr_many(keys: list[tuple[str, int]], also_get: tuple[str, ...] = ()):
         result = script(keys=full_keys, args=[timeout for _key, timeout in keys])
         got = {key: json.loads(raw) if raw else None for key, raw in zip(also_get, result[len(keys) :], strict=True)}
         return [int(value) for value in result[: len(keys)]], got
-    got = {key: backend.get(key) for key in also_get}
-    values = []
-    for key, timeout in keys:
-        cache.add(key, 0, timeout)
-        try:
-            values.append(cache.incr(key))
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout)
-            values.append(1)
-    return values, got
+
+    def on_store(store, degraded: bool):
+        got = {key: store.get(key) for key in also_get}
+        values = []
+        for key, timeout in keys:
+            store.add(key, 0, timeout)
+            try:
+                value = store.incr(key)
+            except ValueError:  # expired between add and incr
+                store.set(key, 1, timeout)
+                value = 1
+            values.append(_as_if_shared(value, including_this=True) if degraded else value)
+        return values, got
+
+    return _fast(on_redis, on_store)
 
 
 def _ip_key(ip_hash: str) -> str:
@@ -191,7 +211,13 @@ def _ip_key(ip_hash: str) -> str:
 
 def submissions_from(ip: str) -> int:
     """Submissions from this IP in the current throttle window (for deciding whether to show the challenge)."""
-    return cache.get(_ip_key(salted_hash("ip", ip)), 0)
+    key = _ip_key(salted_hash("ip", ip))
+
+    def on_store(store, degraded: bool) -> int:
+        count = store.get(key, 0)
+        return _as_if_shared(count, including_this=False) if degraded else count
+
+    return _fast(lambda backend, client: int(client.get(backend.make_and_validate_key(key)) or 0), on_store)
 
 
 @dataclass

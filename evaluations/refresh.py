@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 import time
 
-from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 
+from config.tasks import enqueue
 from evaluations import integrity
 
 FOLD_TASK = "scores.fold"
@@ -27,7 +27,8 @@ def request_refresh() -> bool:
     sooner than ``SCORE_REFRESH_MIN_INTERVAL_SECONDS`` after the previous fold started), so a burst
     of submissions is one job. The job clears the key when it starts (`refresh_started`), so a rating
     committed after that start gets a job of its own and none is left unfolded. Returns whether a job
-    was enqueued. With tasks eager (no REDIS_URL) the job runs at once, in the caller.
+    was enqueued. With tasks eager (no REDIS_URL) the job runs at once, in the caller. With the broker
+    down nothing is enqueued and nothing raised; the beat's fold catches up when it is back.
     """
     countdown = settings.SCORE_REFRESH_DELAY_SECONDS
     last_started = cache.get(FOLD_STARTED_KEY)
@@ -37,7 +38,11 @@ def request_refresh() -> bool:
     # The key outlives the countdown so a lost job only delays folding until the key expires.
     if not integrity.fast_add(REFRESH_PENDING_KEY, 1, timeout=countdown + 60):
         return False
-    current_app.tasks[FOLD_TASK].apply_async(countdown=countdown)
+    if not enqueue(FOLD_TASK, countdown=countdown):
+        # Broker down: the beat's fold (every 30 s, from the database watermark) catches up once it is
+        # back; the key goes so that a submission after the outage asks again.
+        cache.delete(REFRESH_PENDING_KEY)
+        return False
     return True
 
 

@@ -320,10 +320,12 @@ def rectification_open(*, evaluation: Evaluation, actor=None) -> Rectification:
         ),
     )
     _event(rectification, RectificationEvent.Action.OPENED, "", actor)
+    from config.tasks import enqueue
     from evaluations.tasks import notify_rectification
 
     rid = rectification.pk
-    transaction.on_commit(lambda: notify_rectification.delay(rid, Notification.Kind.OPENED))
+    # Not enqueued (broker down): the sweep `evaluations.notifications_deliver_missed` delivers it.
+    transaction.on_commit(lambda: enqueue(notify_rectification, rid, Notification.Kind.OPENED))
     return rectification
 
 
@@ -462,6 +464,7 @@ def rectifications_remind_due() -> int:
     On a Friday that is Monday's deadlines, so nobody first hears of them on the day itself.
     """
     tomorrow = add_working_days(timezone.localdate(), 1)
+    from config.tasks import enqueue
     from evaluations.tasks import notify_rectification
 
     reminded = 0
@@ -473,7 +476,7 @@ def rectifications_remind_due() -> int:
         with transaction.atomic():
             updated = Rectification.objects.filter(pk=pk).exclude(reminded_on=tomorrow).update(reminded_on=tomorrow)
             if updated:
-                transaction.on_commit(lambda pk=pk: notify_rectification.delay(pk, Notification.Kind.DUE_TOMORROW))
+                transaction.on_commit(lambda pk=pk: enqueue(notify_rectification, pk, Notification.Kind.DUE_TOMORROW))
                 reminded += 1
     return reminded
 

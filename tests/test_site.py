@@ -6,11 +6,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import polib
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import OperationalError
 from django.test import override_settings
 
 from organizations.models import Membership, Organization, User
@@ -53,7 +55,7 @@ def test_with_redis_url_celery_and_cache_use_redis():
         "redis://127.0.0.1:6379/3",
         "redis://127.0.0.1:6379/3",
         False,
-        "django.core.cache.backends.redis.RedisCache",
+        "config.cache.FailOpenRedisCache",
     ]
 
 
@@ -96,22 +98,42 @@ def test_healthz_reports_database_and_unconfigured_redis(client):
     with override_settings(REDIS_URL=""):
         response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "redis": "not configured"}
+    assert response.json() == {"status": "ok", "mode": "normal", "database": "ok", "redis": "not configured"}
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_redis_is_unreachable(client):
+def test_healthz_is_200_degraded_when_redis_is_unreachable(client):
+    # The site still serves without Redis (tests/test_redis_down.py): degraded, not down.
     with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):
         response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded",
+        "mode": "degraded",
+        "database": "ok",
+        "redis": "error: ConnectionError",
+    }
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_when_the_database_is_down(client):
+    down = mock.patch("config.views.connection.cursor", side_effect=OperationalError("gone"))
+    with down, override_settings(REDIS_URL=""):
+        response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "ok", "redis": "error: ConnectionError"}
+    assert response.json() == {
+        "status": "error",
+        "mode": "normal",
+        "database": "error: OperationalError",
+        "redis": "not configured",
+    }
 
 
 @pytest.mark.django_db
 def test_healthz_reports_live_redis_when_configured(client):
     if not settings.REDIS_URL:
         pytest.skip("needs REDIS_URL")
-    assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert client.get("/healthz").json() == {"status": "ok", "mode": "normal", "database": "ok", "redis": "ok"}
 
 
 @pytest.mark.django_db

@@ -98,9 +98,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker, results and cache ------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# Every Redis call (cache, broker, results, /healthz) gives up after this long, to connect and for each
+# reply: a Redis that is down or hung costs a request tens of milliseconds, then degraded mode takes over
+# (README, "When Redis is down or hung"): the cache serves from a per-process fallback (config.cache), a task
+# that cannot be enqueued is left to the beat's jobs (config.tasks).
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.05)
+# After a failure, Redis is tried again this much later; calls in between use the fallback directly.
+REDIS_RETRY_AFTER_SECONDS = env.float("REDIS_RETRY_AFTER_SECONDS", default=5.0)
+# In degraded mode each process counts rating throttles alone; a count seen by one process stands for
+# this many (the gunicorn workers in docker-compose.yml), see evaluations.integrity. 1 turns it off.
+EVALUATION_DEGRADED_PROCESSES = env.int("EVALUATION_DEGRADED_PROCESSES", default=3)
+_redis_timeouts = {"socket_timeout": REDIS_TIMEOUT_SECONDS, "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "config.cache.FailOpenRedisCache", "LOCATION": REDIS_URL, "OPTIONS": _redis_timeouts}
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
@@ -114,7 +127,18 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+# Publishing: one connection attempt with the short timeouts, one immediate retry (a pooled connection
+# that Redis closed when it restarted), then the error goes to config.tasks.enqueue.
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {**_redis_timeouts, "max_retries": 1, "interval_start": 0, "interval_step": 0}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": CELERY_TASK_PUBLISH_RETRY_POLICY}
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_TIMEOUT_SECONDS
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUT_SECONDS
+CELERY_BEAT_SCHEDULE: dict = {
+    # Notices whose task could not be enqueued (broker down during the request) go out from here.
+    "notifications-deliver-missed": {"task": "evaluations.notifications_deliver_missed", "schedule": 600.0},
+}
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "organizations.User"
