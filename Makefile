@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format messages bench bench-submit vendor-altcha clean
+.PHONY: setup run test lint format messages bench bench-submit bench-stuffing vendor-altcha clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ BENCH_SUBMIT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench_submit
 BENCH_SUBMIT_REDIS_URL ?= redis://127.0.0.1:6379/7
 bench-submit: setup
 	DATABASE_URL=$(BENCH_SUBMIT_DATABASE_URL) REDIS_URL=$(BENCH_SUBMIT_REDIS_URL) $(BIN)/python bench/submit.py $(SUBMIT_ARGS)
+
+# Four ways to stuff ratings and the thirty-phones case, through the real API on a scratch SQLite database.
+bench-stuffing: setup
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python bench/stuffing.py $(STUFFING_ARGS)
 
 # Refresh the vendored ALTCHA widget (MIT) from the npm registry; the built file is committed.
 ALTCHA_VERSION := 1.5.1

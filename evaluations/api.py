@@ -3,7 +3,8 @@
 import copy
 
 from django.conf import settings
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -14,8 +15,8 @@ from rest_framework.views import APIView
 
 from brands.selectors import brand_public_get
 from config.api import JSONOnlyNegotiation, JSONParser, field_value
-from evaluations import integrity, selectors, services
-from evaluations.models import BAD_GRADES, Evaluation, Grade, Rectification
+from evaluations import integrity, policy, selectors, services
+from evaluations.models import Evaluation, Grade, Rectification
 from organizations import rules
 from organizations.rules import Action
 
@@ -34,6 +35,8 @@ _SUBMIT_FIELDS = {
     "comment": serializers.CharField(max_length=500, required=False, allow_blank=True),
     "contact": serializers.CharField(max_length=100, required=False, allow_blank=True),
     "altcha": serializers.CharField(max_length=4000, required=False, allow_blank=True, write_only=True),
+    # A one-time rating code from a service encounter (一次一评): the rating is then verified.
+    "code": serializers.CharField(max_length=40, required=False, allow_blank=True, write_only=True),
 }
 
 
@@ -46,8 +49,9 @@ class EvaluationSubmitSerializer(serializers.Serializer):
         return {name: copy.copy(field) for name, field in _SUBMIT_FIELDS.items()}
 
     def validate(self, attrs):
-        if attrs.get("contact") and attrs["overall"] not in BAD_GRADES:
-            raise serializers.ValidationError({"contact": [services.contact_only_for_bad_message()]})
+        problem = policy.contact_problem(overall=attrs["overall"], contact=attrs.get("contact", ""))
+        if problem:
+            raise serializers.ValidationError({"contact": [problem]})
         return attrs
 
 
@@ -63,6 +67,8 @@ class EvaluationTrackSerializer(serializers.ModelSerializer):
     contact = serializers.SerializerMethodField()
     comment = serializers.SerializerMethodField()
     counted = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+    reasons = serializers.SerializerMethodField()
     rectification = serializers.SerializerMethodField()
 
     class Meta:
@@ -80,6 +86,9 @@ class EvaluationTrackSerializer(serializers.ModelSerializer):
             "contact",
             "rated_on",
             "counted",
+            "status",
+            "verified",
+            "reasons",
             "rectification",
         ]
 
@@ -91,6 +100,13 @@ class EvaluationTrackSerializer(serializers.ModelSerializer):
 
     def get_counted(self, obj) -> bool:
         return obj.state == Evaluation.State.COUNTED
+
+    def get_status(self, obj) -> str:
+        """counted, held (for review), repeat or excluded: see ``selectors.receipt_standing``."""
+        return selectors.receipt_standing(obj).status
+
+    def get_reasons(self, obj) -> list[dict]:
+        return [{"code": code, "text": words} for code, words in selectors.receipt_standing(obj).reasons]
 
     def get_rectification(self, obj) -> dict | None:
         rectification = selectors.evaluation_rectification(obj)
@@ -139,15 +155,15 @@ class RespondSerializer(serializers.Serializer):
 
 
 def api_signals(request) -> integrity.ClientSignals:
+    """The client's signals; its device is the ``X-Device-Id`` this server issued (GET), else its address alone."""
     return integrity.ClientSignals(
         ip=integrity.client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        device_key=request.headers.get("X-Device-Id", "")[:200],
+        device_key=integrity.device_key_from_token(request.headers.get("X-Device-Id", "")[:300]),
     )
 
 
 class EvaluationSubmitView(APIView):
-    """POST a rating (anonymous, JSON); GET tells whether a proof of work is needed and gives a challenge."""
+    """POST a rating (anonymous, JSON); GET gives a device id, a challenge and whether a proof of work is needed."""
 
     authentication_classes: list = []  # anonymous and token-less: no session, so no CSRF
     permission_classes = [AllowAny]
@@ -158,20 +174,35 @@ class EvaluationSubmitView(APIView):
 
     @extend_schema(
         responses=inline_serializer(
-            "ProofOfWorkChallenge", {"pow_required": serializers.BooleanField(), "challenge": serializers.DictField()}
+            "ProofOfWorkChallenge",
+            {
+                "pow_required": serializers.BooleanField(),
+                "challenge": serializers.DictField(),
+                "device_id": serializers.CharField(),
+            },
         )
     )
     def get(self, request, code: str):
         brand_public_get(code=code)
         ip = integrity.client_ip(request)
-        required = integrity.submissions_from(ip) >= settings.EVALUATION_POW_SOFT_LIMIT
-        return Response({"pow_required": required, "challenge": integrity.pow_challenge()})
+        required = policy.proof_of_work_required(earlier_from_ip=integrity.submissions_from(ip))
+        return Response(
+            {"pow_required": required, "challenge": integrity.pow_challenge(), "device_id": integrity.device_token()}
+        )
 
     @extend_schema(
         request=EvaluationSubmitSerializer,
         responses={
             201: inline_serializer(
-                "EvaluationReceipt", {"receipt": serializers.CharField(), "already_rated": serializers.BooleanField()}
+                "EvaluationReceipt",
+                {
+                    "receipt": serializers.CharField(),
+                    "already_rated": serializers.BooleanField(),
+                    "status": serializers.ChoiceField(choices=selectors.RECEIPT_STATUSES),
+                    "verified": serializers.BooleanField(),
+                    "reasons": serializers.ListField(child=serializers.CharField()),
+                    "message": serializers.CharField(),
+                },
             )
         },
     )
@@ -198,9 +229,18 @@ class EvaluationSubmitView(APIView):
             rater_group=data.get("rater_group") or Evaluation.RaterGroup.MASSES,
             comment=data.get("comment", ""),
             contact=data.get("contact", ""),
+            rating_code=data.get("code", ""),
         )
+        standing = selectors.receipt_standing(result.evaluation)
         return Response(
-            {"receipt": result.evaluation.receipt, "already_rated": result.already_rated},
+            {
+                "receipt": result.evaluation.receipt,
+                "already_rated": result.already_rated,
+                "status": standing.status,
+                "verified": result.evaluation.verified,
+                "reasons": [reason for reason, _label in standing.reasons],
+                "message": standing.message,
+            },
             status=status.HTTP_201_CREATED,
         )
 
@@ -248,8 +288,70 @@ class RectificationRespondView(APIView):
         return Response(RectificationSerializer(updated, context={"request": request}).data)
 
 
+class RatingCodeIssueSerializer(serializers.Serializer):
+    count = serializers.IntegerField(min_value=1, required=False, default=1)
+    valid_days = serializers.IntegerField(min_value=1, required=False)
+
+    def validate_count(self, value: int) -> int:
+        if value > settings.RATING_CODE_BATCH_MAX:
+            raise serializers.ValidationError(
+                _("Issue between 1 and %(max)d codes at a time.") % {"max": settings.RATING_CODE_BATCH_MAX}
+            )
+        return value
+
+    def validate_valid_days(self, value: int) -> int:
+        if value > settings.RATING_CODE_MAX_DAYS:
+            raise serializers.ValidationError(
+                _("Codes can be valid for 1 to %(max)d days.") % {"max": settings.RATING_CODE_MAX_DAYS}
+            )
+        return value
+
+
+class RatingCodeIssueView(APIView):
+    """Issue one-time rating codes for a brand (a counter system asks for one per encounter); shown this once."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=RatingCodeIssueSerializer,
+        responses={
+            201: inline_serializer(
+                "RatingCodeBatch",
+                {
+                    "batch": serializers.IntegerField(),
+                    "expires_at": serializers.DateTimeField(),
+                    "codes": serializers.ListField(child=serializers.DictField()),
+                },
+            )
+        },
+    )
+    def post(self, request, code: str):
+        brand = selectors.rating_code_brand_get(user=request.user, code=code)
+        serializer = RatingCodeIssueSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        batch, codes = services.rating_codes_issue(
+            brand=brand,
+            actor=request.user,
+            count=data["count"],
+            valid_days=data.get("valid_days") or settings.RATING_CODE_VALID_DAYS,
+            channel="api",
+        )
+        rate_path = reverse("evaluations:rate", args=[brand.code])
+        body = {
+            "batch": batch.pk,
+            "expires_at": serializers.DateTimeField().to_representation(batch.expires_at),
+            "codes": [
+                {"code": services.rating_code_display(c), "rate_url": request.build_absolute_uri(f"{rate_path}?c={c}")}
+                for c in codes
+            ],
+        }
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+
 urlpatterns = [
     path("brands/<str:code>/evaluations/", EvaluationSubmitView.as_view(), name="api-evaluation-submit"),
+    path("brands/<str:code>/rating-codes/", RatingCodeIssueView.as_view(), name="api-rating-codes"),
     path("evaluations/<str:receipt>/", EvaluationTrackView.as_view(), name="api-evaluation-track"),
     path("rectifications/", RectificationListView.as_view(), name="api-rectification-list"),
     path("rectifications/<int:pk>/respond/", RectificationRespondView.as_view(), name="api-rectification-respond"),

@@ -1,9 +1,12 @@
 """Input validation for the rating form and the secretaries' and reviewers' forms."""
 
 from django import forms
+from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from evaluations.models import BAD_GRADES, Evaluation, Grade, Rectification
+from evaluations import policy
+from evaluations.models import Evaluation, Grade, Rectification
 
 OPTIONAL_GRADE_CHOICES = [("", _("Not rated"))] + list(Grade.choices)
 
@@ -61,6 +64,13 @@ class RateForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
+    code = forms.CharField(
+        label=_("Rating code from the service point (optional)"),
+        help_text=_("With a code, your rating counts at once."),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
     # Hidden from people by CSS; bots fill it in.
     website = forms.CharField(label=_("Leave this field empty"), required=False)
     started = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -68,10 +78,9 @@ class RateForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("contact") and data.get("overall") and data["overall"] not in BAD_GRADES:
-            self.add_error(
-                "contact", _("A contact is asked for only with a rating of Dissatisfied or Very dissatisfied.")
-            )
+        problem = policy.contact_problem(overall=data.get("overall"), contact=data.get("contact", ""))
+        if problem:
+            self.add_error("contact", problem)
         return data
 
 
@@ -113,3 +122,32 @@ class CloseForm(forms.Form):
 
 class ModerationNoteForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+class RatingCodeIssueForm(forms.Form):
+    """How many one-time rating codes to issue, and for how long they stay valid."""
+
+    count = forms.IntegerField(label=_("Number of codes"), min_value=1, initial=1)
+    valid_days = forms.IntegerField(label=_("Valid for (days)"), min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["count"].max_value = settings.RATING_CODE_BATCH_MAX
+        self.fields["count"].validators.append(MaxValueValidator(settings.RATING_CODE_BATCH_MAX))
+        self.fields["count"].widget.attrs["max"] = settings.RATING_CODE_BATCH_MAX
+        self.fields["valid_days"].initial = settings.RATING_CODE_VALID_DAYS
+        self.fields["valid_days"].validators.append(MaxValueValidator(settings.RATING_CODE_MAX_DAYS))
+        self.fields["valid_days"].widget.attrs["max"] = settings.RATING_CODE_MAX_DAYS
+
+
+class SurgeDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            ("release", _("Release: a real event; the held ratings count")),
+            ("reject", _("Reject: not genuine; the held ratings are excluded")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose release or reject.")},
+    )
+    note = forms.CharField(label=_("Note (optional)"), max_length=200, required=False)

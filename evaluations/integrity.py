@@ -94,6 +94,26 @@ def new_device_key() -> str:
     return secrets.token_urlsafe(18)
 
 
+DEVICE_TOKEN_SALT = "evaluations.device-token"
+
+
+def device_token() -> str:
+    """A device id for an API client, issued and signed by the server (the form's cookie does the same)."""
+    return signing.dumps(new_device_key(), salt=DEVICE_TOKEN_SALT)
+
+
+def device_key_from_token(token: str) -> str:
+    """The device key inside a device id this server issued, or "" for anything else.
+
+    A device id the client made up is ignored: the rating then counts as its address's
+    (one per address per brand per day), so rotating made-up ids buys nothing.
+    """
+    try:
+        return str(signing.loads(token, salt=DEVICE_TOKEN_SALT))
+    except (signing.BadSignature, TypeError, ValueError):
+        return ""
+
+
 # --- counters in the cache (Redis in production) -------------------------------
 
 

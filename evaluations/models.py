@@ -37,6 +37,20 @@ class CommentStatus(models.TextChoices):
     HIDDEN = "hidden", _("Hidden")
 
 
+class HoldReason(models.TextChoices):
+    """Why a rating is held for review (state "flagged") rather than counted; stored as codes in ``state_reason``.
+
+    Each label is what the rater is told on the receipt, in plain words.
+    """
+
+    BOT_FIELD = "bot-field", _("a field meant only for robots was filled in")
+    FORM_TOKEN = "form-token", _("the form was not opened on this site or is more than a day old")
+    TOO_FAST = "too-fast", _("the form was sent within seconds of opening it")
+    NO_PROOF = "no-proof", _("many ratings came from your address, and this one came without the browser check")
+    NETWORK = "network", _("many ratings of this service came from your network today")
+    SURGE = "surge", _("this service received far more ratings today than usual, and they are being checked")
+
+
 class Evaluation(models.Model):
     """One rating of one brand. Never deleted: doubtful ones are flagged or excluded, with a reason."""
 
@@ -83,6 +97,18 @@ class Evaluation(models.Model):
     ip_hash = models.CharField(_("IP hash"), max_length=64)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.COUNTED)
     state_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # Rated with a one-time code from a service encounter (一次一评): counts past every network limit.
+    verified = models.BooleanField(_("verified by a rating code"), default=False)
+    # The surge this rating is held in, if any (released: counted; rejected: excluded).
+    surge = models.ForeignKey(
+        "Surge",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evaluations",
+        verbose_name=_("surge"),
+        db_index=False,  # a partial index below: only held ratings have a surge
+    )
     # Local (Asia/Shanghai) calendar day of the rating: the unit of "one per day" and of periods.
     rated_on = models.DateField(_("rated on"))
     # Indexed by migration 0007_created_at_brin: BRIN on PostgreSQL (rows arrive in time order, and a BRIN index
@@ -119,6 +145,7 @@ class Evaluation(models.Model):
                 condition=models.Q(comment_status__in=["pending", "held"]),
                 name="evaluation_comment_queue",
             ),
+            models.Index(fields=["surge"], condition=models.Q(surge__isnull=False), name="evaluation_surge"),
         ]
 
     def __str__(self) -> str:
@@ -127,6 +154,15 @@ class Evaluation(models.Model):
     @property
     def is_bad(self) -> bool:
         return self.overall in BAD_GRADES
+
+    @property
+    def hold_reasons(self) -> list[tuple[str, str]]:
+        """(code, plain words) of why a held rating is held; a note from before reasons were codes stays as it is."""
+        if self.state != self.State.FLAGGED:
+            return []
+        labels = dict(HoldReason.choices)
+        codes = filter(None, (part.strip() for part in self.state_reason.split(";")))
+        return [(code, str(labels.get(code, code))) for code in codes]
 
 
 class EvaluationStateChange(models.Model):
@@ -284,3 +320,94 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id} · {self.kind} · {self.rectification_id}"
+
+
+# --- service encounters (一次一评) and surge holds -------------------------------------
+
+
+class RatingCodeBatch(models.Model):
+    """One issue of rating codes: the audit row (who, when, how many, valid until). The codes are hashed."""
+
+    brand = models.ForeignKey(
+        Brand, on_delete=models.PROTECT, related_name="rating_code_batches", verbose_name=_("brand")
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("issued by")
+    )
+    count = models.PositiveIntegerField(_("codes"))
+    expires_at = models.DateTimeField(_("valid until"))
+    channel = models.CharField(_("issued through"), max_length=10, default="web")
+    created_at = models.DateTimeField(_("issued at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rating code batch")
+        verbose_name_plural = _("rating code batches")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.brand} · {self.count} · {self.created_at:%Y-%m-%d}"
+
+
+class RatingCode(models.Model):
+    """A one-time rating code for one brand: good for one rating until it expires. Only its hash is stored."""
+
+    batch = models.ForeignKey(RatingCodeBatch, on_delete=models.PROTECT, related_name="codes", verbose_name=_("batch"))
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+", verbose_name=_("brand"))
+    code_hash = models.CharField(_("code hash"), max_length=64, unique=True)
+    expires_at = models.DateTimeField(_("valid until"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    evaluation = models.OneToOneField(
+        Evaluation, on_delete=models.PROTECT, null=True, blank=True, related_name="rating_code"
+    )
+
+    class Meta:
+        verbose_name = _("rating code")
+        verbose_name_plural = _("rating codes")
+
+    def __str__(self) -> str:
+        return f"{self.brand} · {self.code_hash[:8]}"
+
+
+class Surge(models.Model):
+    """Unverified ratings of one brand on one day far above its expected rate; the excess is held here.
+
+    A reviewer releases it (the held ratings count) or rejects it (they are excluded), in one action.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Awaiting review")
+        RELEASED = "released", _("Released: the ratings count")
+        REJECTED = "rejected", _("Rejected: the ratings are excluded")
+
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="surges", verbose_name=_("brand"))
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="surges", verbose_name=_("organization")
+    )
+    day = models.DateField(_("day"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    # The rule's evidence when the surge opened: expected ratings that day, and the count past which it holds.
+    expected = models.FloatField(_("expected ratings per day"))
+    own_rate = models.FloatField(_("the brand's own daily rate"))
+    peer_rate = models.FloatField(_("its peers' median daily rate"))
+    threshold = models.PositiveIntegerField(_("held past"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("opened at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("surge")
+        verbose_name_plural = _("surges")
+        ordering = ["-day", "-id"]
+        constraints = [models.UniqueConstraint(fields=["brand", "day"], name="surge_one_per_brand_day")]
+        indexes = [models.Index(fields=["organization", "status"], name="surge_org_status")]
+
+    def __str__(self) -> str:
+        return f"{self.brand} · {self.day} · {self.get_status_display()}"

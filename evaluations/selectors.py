@@ -1,12 +1,17 @@
 """Reads over evaluations and rectifications, each scoped by organizations.rules."""
 
-from django.db.models import Count, Q, QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Case, Count, Q, QuerySet, When
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from brands.models import Brand
-from brands.selectors import brand_public_cache_key, brand_public_get
-from evaluations import integrity
-from evaluations.models import CommentStatus, Evaluation, Rectification
+from brands.selectors import brand_get_for, brand_public_cache_key, brand_public_get
+from evaluations import integrity, policy
+from evaluations.models import CommentStatus, Evaluation, HoldReason, RatingCodeBatch, Rectification, Surge
 from organizations import rules
 from organizations.models import Membership
 from organizations.rules import Action
@@ -88,15 +93,11 @@ def rectification_review_queue(*, user) -> QuerySet[Rectification]:
     return rectification_list(user=user, action=Action.REVIEW).filter(REVIEW_QUEUE)
 
 
-OPEN_RECTIFICATION = Q(rectifications__status__in=[*Rectification.AWAITING_RESPONSE, Rectification.Status.RESPONDED])
-OVERDUE_RECTIFICATION = Q(rectifications__is_overdue=True, rectifications__status__in=Rectification.AWAITING_RESPONSE)
-
-
 def brands_with_rectification_counts(queryset: QuerySet[Brand]) -> QuerySet[Brand]:
     """Annotate ``open_rectifications`` and ``overdue_rectifications`` (one query for a whole list)."""
     return queryset.annotate(
-        open_rectifications=Count("rectifications", filter=OPEN_RECTIFICATION),
-        overdue_rectifications=Count("rectifications", filter=OVERDUE_RECTIFICATION),
+        open_rectifications=Count("rectifications", filter=policy.rectification_open_q("rectifications__")),
+        overdue_rectifications=Count("rectifications", filter=policy.rectification_overdue_q("rectifications__")),
     )
 
 
@@ -111,14 +112,14 @@ def rectification_counts_for_brand(*, brand: Brand) -> dict[str, int]:
     if hasattr(brand, "open_rectifications"):
         return {"open": brand.open_rectifications, "overdue": brand.overdue_rectifications}
     return brand.rectifications.aggregate(
-        open=Count("pk", filter=Q(status__in=[*Rectification.AWAITING_RESPONSE, Rectification.Status.RESPONDED])),
-        overdue=Count("pk", filter=Q(is_overdue=True, status__in=Rectification.AWAITING_RESPONSE)),
+        open=Count("pk", filter=policy.rectification_open_q()),
+        overdue=Count("pk", filter=policy.rectification_overdue_q()),
     )
 
 
 def review_counts(*, user) -> dict[str, int]:
     return Rectification.objects.filter(rules.scope(user, Action.REVIEW)).aggregate(
-        overdue=Count("pk", filter=Q(is_overdue=True, status__in=Rectification.AWAITING_RESPONSE)),
+        overdue=Count("pk", filter=policy.rectification_overdue_q()),
         escalated=Count("pk", filter=Q(status=Rectification.Status.ESCALATED)),
         appealed=Count("pk", filter=Q(status=Rectification.Status.APPEALED)),
     )
@@ -173,3 +174,109 @@ def evaluation_flagged_get(*, user, pk) -> Evaluation:
         return evaluations_flagged(user=user).get(pk=pk)
     except (Evaluation.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+# --- the rater's receipt: where a rating stands, in plain words ---------------------------------
+
+RECEIPT_STATUSES = [
+    ("counted", gettext_lazy("Counted")),
+    ("held", gettext_lazy("Held for review")),
+    ("repeat", gettext_lazy("Repeat: not counted again")),
+    ("excluded", gettext_lazy("Not counted")),
+]
+
+
+@dataclass(frozen=True)
+class Standing:
+    status: str  # one of RECEIPT_STATUSES
+    reasons: list[tuple[str, str]]  # (code, plain words) of a hold
+    message: str  # what happened, for the rater
+    advice: str  # what the rater can do, "" if nothing is needed
+
+
+def receipt_standing(evaluation: Evaluation) -> Standing:
+    """Whether the rating counted, is held for review (and why), was a repeat, or was excluded; and what to do."""
+    code_advice = _("A rating made with a rating code from the service point counts at once.")
+    if evaluation.state == Evaluation.State.COUNTED:
+        message = (
+            _("Your rating counts. It was verified with a rating code.")
+            if evaluation.verified
+            else _("Your rating counts.")
+        )
+        return Standing("counted", [], message, "")
+    if evaluation.state == Evaluation.State.FLAGGED:
+        # A note from before reasons were codes is for reviewers; the rater gets a general line.
+        reasons = [
+            (code, words if code in HoldReason.values else _("it needs a second look"))
+            for code, words in evaluation.hold_reasons
+        ]
+        message = _(
+            "Your rating is stored and held for review; it does not count yet. A reviewer decides whether it counts."
+        )
+        return Standing("held", reasons, message, code_advice)
+    if evaluation.state_reason.startswith("repeat"):
+        return Standing(
+            "repeat",
+            [],
+            _("You already rated this service today on this device: this rating is stored, but not counted again."),
+            _("You can rate it again tomorrow. %(code_advice)s") % {"code_advice": code_advice},
+        )
+    if evaluation.surge_id:
+        message = _("Your rating is stored but does not count: a reviewer judged the day's surge not genuine.")
+    else:
+        message = _("Your rating is stored but does not count, after a review.")
+    return Standing("excluded", [], message, code_advice)
+
+
+# --- rating codes and surges ------------------------------------------------------------------
+
+
+def rating_code_brand_get(*, user, code: str) -> Brand:
+    """A brand whose rating codes the user may issue (secretaries and staff of its organization), else 404."""
+    return brand_get_for(user=user, action=Action.MANAGE, code=code)
+
+
+def rating_code_batches(*, brand: Brand, limit: int = 20) -> QuerySet[RatingCodeBatch]:
+    """The audit of issued codes, newest first, with how many of each batch were used."""
+    return (
+        brand.rating_code_batches.select_related("issued_by")
+        .annotate(used=Count("codes", filter=Q(codes__used_at__isnull=False)))
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def surge_list(*, user) -> QuerySet[Surge]:
+    """Surges in the reviewer's subtree, open first, with how many ratings each holds or held."""
+    return (
+        Surge.objects.filter(rules.scope(user, Action.REVIEW))
+        .select_related("brand", "organization", "decided_by")
+        .annotate(held=Count("evaluations"))
+        .order_by(Case(When(status=Surge.Status.OPEN, then=0), default=1), "-day", "-id")
+    )
+
+
+def surge_get(*, user, pk: int) -> Surge:
+    try:
+        return surge_list(user=user).get(pk=pk)
+    except Surge.DoesNotExist:
+        raise Http404 from None
+
+
+def surge_evidence(*, surge: Surge) -> dict:
+    """What the reviewer needs to judge a surge: the day's ratings by hour, networks, devices and grades."""
+    day_ratings = Evaluation.objects.filter(brand_id=surge.brand_id, rated_on=surge.day, verified=False)
+    held = surge.evaluations.all()
+    by_hour = {hour: 0 for hour in range(24)}
+    for created_at in held.values_list("created_at", flat=True):
+        by_hour[timezone.localtime(created_at).hour] += 1
+    grades = dict(held.values_list("overall").annotate(n=Count("pk")).values_list("overall", "n"))
+    return {
+        "day_total": day_ratings.count(),
+        "held": held.count(),
+        "addresses": held.values("ip_hash").distinct().count(),
+        "devices": held.values("device_hash").distinct().count(),
+        "by_hour": [(hour, n) for hour, n in by_hour.items() if n],
+        "grades": [(grade, grades.get(grade, 0)) for grade in (5, 4, 3, 2, 1)],
+        "with_comment": held.exclude(comment="").count(),
+        "with_contact": held.exclude(contact="").count(),
+    }

@@ -3,6 +3,7 @@
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -11,25 +12,24 @@ from django.utils.translation import gettext as _
 
 from brands.models import Brand
 from config.errors import ApplicationError
-from evaluations import integrity, refresh
+from evaluations import integrity, policy, refresh, surges
 from evaluations.models import (
-    BAD_GRADES,
     CommentStatus,
     Evaluation,
     EvaluationStateChange,
+    HoldReason,
     Notification,
+    RatingCode,
+    RatingCodeBatch,
     Rectification,
     RectificationEvent,
+    Surge,
 )
 from evaluations.workdays import add_working_days
 from organizations.models import Membership
 
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud or typed from paper
 RECEIPT_LENGTH = 16  # 31**16 ≈ 2**79: unguessable
-
-
-def contact_only_for_bad_message() -> str:
-    return _("A contact is asked for only with a rating of Dissatisfied or Very dissatisfied.")
 
 
 REPEAT_REASON = "repeat: this device already rated this brand today"
@@ -102,20 +102,135 @@ def held_word(comment: str) -> str:
     return ""
 
 
-def _flags(*, signals: integrity.ClientSignals, counts: integrity.Counts) -> list[str]:
+def _hold_reasons(*, signals: integrity.ClientSignals, counts: integrity.Counts) -> list[str]:
+    """Why an unverified rating is held for review rather than counted (``HoldReason`` codes), if at all."""
     reasons = list(signals.extra_flags)
     if signals.honeypot:
-        reasons.append("honeypot field filled")
+        reasons.append(HoldReason.BOT_FIELD)
     if not signals.form_token_valid:
-        reasons.append("form token missing or invalid")
+        reasons.append(HoldReason.FORM_TOKEN)
     elif signals.fill_seconds is not None and signals.fill_seconds < settings.EVALUATION_MIN_FILL_SECONDS:
-        reasons.append(f"form sent after {signals.fill_seconds:.1f} s")
-    earlier_from_ip = counts.per_ip - 1
-    if earlier_from_ip >= settings.EVALUATION_POW_SOFT_LIMIT and not integrity.pow_verify(signals.pow_payload):
-        reasons.append("proof of work missing past the soft limit")
+        reasons.append(HoldReason.TOO_FAST)
+    if policy.proof_of_work_required(earlier_from_ip=counts.per_ip - 1) and not integrity.pow_verify(
+        signals.pow_payload
+    ):
+        reasons.append(HoldReason.NO_PROOF)
     if counts.burst > settings.EVALUATION_BURST_LIMIT:
-        reasons.append("burst from one network")
+        reasons.append(HoldReason.NETWORK)
     return reasons
+
+
+def _surge_hold(*, brand: Brand, today) -> Surge | None:
+    """The surge that holds this unverified rating, opening one when the day's count passes the brand's threshold.
+
+    A released surge lets the rest of the day count (it was a real event); a rejected one opens again.
+    """
+    surge = Surge.objects.filter(brand_id=brand.pk, day=today).first()
+    if surge is not None and surge.status == Surge.Status.RELEASED:
+        return None
+    if surge is None:
+        day, week = surges.unverified_recent(brand=brand, today=today)
+        if week + 1 <= settings.SURGE_MIN_COUNT:
+            return None
+        expectation = surges.brand_expectation(brand=brand, today=today)
+        if day + 1 <= expectation.threshold and week + 1 <= expectation.week_threshold:
+            return None
+        try:
+            with transaction.atomic():
+                surge = Surge.objects.create(
+                    brand_id=brand.pk,
+                    organization_id=brand.organization_id,
+                    day=today,
+                    expected=expectation.expected,
+                    own_rate=expectation.own_rate,
+                    peer_rate=expectation.peer_rate,
+                    threshold=expectation.threshold,
+                )
+        except IntegrityError:  # a concurrent rating opened it first
+            surge = Surge.objects.get(brand_id=brand.pk, day=today)
+    if surge.status == Surge.Status.REJECTED:
+        Surge.objects.filter(pk=surge.pk).update(status=Surge.Status.OPEN, decided_by=None, decided_at=None)
+    return surge
+
+
+# --- rating codes (一次一评) ------------------------------------------------------------
+
+RATING_CODE_LENGTH = 10  # 31**10 ≈ 2**50, typed from a slip in two groups of five
+
+
+def rating_code_normalize(typed: str) -> str:
+    """What people type or scan, as stored: letters and digits only, upper case (dashes and spaces dropped)."""
+    return "".join(ch for ch in (typed or "").upper() if ch.isascii() and ch.isalnum())[:32]
+
+
+def rating_code_hash(code: str) -> str:
+    return integrity.salted_hash("rating-code", rating_code_normalize(code))
+
+
+def rating_code_display(code: str) -> str:
+    return f"{code[:5]}-{code[5:]}"
+
+
+def _new_rating_code() -> str:
+    return "".join(secrets.choice(RECEIPT_ALPHABET) for _position in range(RATING_CODE_LENGTH))
+
+
+@transaction.atomic
+def rating_codes_issue(
+    *, brand: Brand, actor, count: int, valid_days: int, channel: str = "web"
+) -> tuple[RatingCodeBatch, list[str]]:
+    """Issue ``count`` one-time codes for the brand, valid for ``valid_days``; returns the batch and the codes.
+
+    The codes are shown this once (on the printable sheet or in the API response): only their hashes are kept.
+    The batch row is the audit of who issued how many, when, through which channel.
+    """
+    if not brand.is_public:
+        raise ApplicationError(_("Codes can be issued only for a brand that is open to ratings."))
+    if not 1 <= count <= settings.RATING_CODE_BATCH_MAX:
+        raise ApplicationError(
+            _("Issue between 1 and %(max)d codes at a time.") % {"max": settings.RATING_CODE_BATCH_MAX}, field="count"
+        )
+    if not 1 <= valid_days <= settings.RATING_CODE_MAX_DAYS:
+        raise ApplicationError(
+            _("Codes can be valid for 1 to %(max)d days.") % {"max": settings.RATING_CODE_MAX_DAYS},
+            field="valid_days",
+        )
+    expires_at = timezone.now() + timedelta(days=valid_days)
+    batch = RatingCodeBatch.objects.create(
+        brand=brand, issued_by=actor, count=count, expires_at=expires_at, channel=channel
+    )
+    codes = [_new_rating_code() for _index in range(count)]
+    RatingCode.objects.bulk_create(
+        RatingCode(batch=batch, brand=brand, code_hash=rating_code_hash(code), expires_at=expires_at) for code in codes
+    )
+    return batch, codes
+
+
+def _rating_code_problem(*, code_hash: str, brand: Brand) -> str:
+    """Why a code cannot be used for this brand now, in words for the rater ("" if it can)."""
+    found = RatingCode.objects.filter(code_hash=code_hash).values("brand_id", "used_at", "expires_at").first()
+    if found is None:
+        return _("This rating code is not valid. Check it against your slip, or rate without a code.")
+    if found["brand_id"] != brand.pk:
+        return _("This rating code belongs to another service. Rate that service with it, or rate without a code.")
+    if found["used_at"] is not None:
+        return _("This rating code was already used. Each code is good for one rating.")
+    if found["expires_at"] <= timezone.now():
+        return _("This rating code has expired. Ask the service point for a new one, or rate without a code.")
+    return ""
+
+
+def _rating_code_claim(*, code_hash: str, brand: Brand) -> None:
+    """Mark the code used, in the caller's transaction; one UPDATE decides, so concurrent uses cannot both win."""
+    claimed = RatingCode.objects.filter(
+        code_hash=code_hash, brand_id=brand.pk, used_at__isnull=True, expires_at__gt=timezone.now()
+    ).update(used_at=timezone.now())
+    if not claimed:
+        raise ApplicationError(
+            _rating_code_problem(code_hash=code_hash, brand=brand)
+            or _("This rating code was already used. Each code is good for one rating."),
+            field="code",
+        )
 
 
 def evaluation_submit(
@@ -130,26 +245,40 @@ def evaluation_submit(
     rater_group: str = Evaluation.RaterGroup.MASSES,
     comment: str = "",
     contact: str = "",
+    rating_code: str = "",
 ) -> SubmitResult:
-    """Store one rating; the web form and the API both come here.
+    """Store one rating; the web form and the API both come here. Nothing a citizen sends is dropped.
 
-    Throttles refuse with 429. Anything else suspicious is stored flagged with its
-    reasons. A repeat from the same device on the same day is stored but not
-    counted; a database constraint (not a check-then-insert) decides, so
-    concurrent repeats cannot both count.
+    With a valid rating code the rating is *verified*: it counts on its own, past
+    every network limit, and uses the code up. Without one, throttles refuse abuse
+    of the server with 429; anything else doubtful is stored and held for review
+    (state "flagged") with its reasons, and so is the excess of a surge. A repeat
+    from the same device on the same day is stored but not counted; a database
+    constraint (not a check-then-insert) decides, so concurrent repeats cannot
+    both count. Every bad review that leaves a contact opens a rectification,
+    whatever its state, so the branch can call back and verify it.
     """
     if not brand.is_public:
         raise ApplicationError(_("This brand cannot be rated."), status=404)
     comment = (comment or "").strip()
     contact = (contact or "").strip()
-    if contact and overall not in BAD_GRADES:
-        raise ApplicationError(contact_only_for_bad_message(), field="contact")
+    problem = policy.contact_problem(overall=overall, contact=contact)
+    if problem:
+        raise ApplicationError(problem, field="contact")
     ip_hash = integrity.salted_hash("ip", signals.ip)
     counts = signals.counts or integrity.count_submission(
         ip=signals.ip, brand_code=brand.code, prefetch=SUBMIT_PREFETCH
     )
-    integrity.check_throttle(counts)
-    reasons = _flags(signals=signals, counts=counts)
+    code_hash = rating_code_hash(rating_code) if rating_code_normalize(rating_code) else ""
+    if code_hash:
+        problem = _rating_code_problem(code_hash=code_hash, brand=brand)
+        if problem:
+            integrity.check_throttle(counts)  # guessing codes is throttled like anything else
+            raise ApplicationError(problem, field="code")
+        reasons: list[str] = []
+    else:
+        integrity.check_throttle(counts)
+        reasons = _hold_reasons(signals=signals, counts=counts)
     if comment:
         word = held_word(comment)
         comment_status, comment_reason = (
@@ -168,16 +297,29 @@ def evaluation_submit(
         comment=comment,
         contact=contact,
         channel=channel,
-        device_hash=integrity.device_hash_for(signals),
+        # A code is one encounter: a counter terminal may rate many times a day, once per code.
+        device_hash=(
+            integrity.salted_hash("device", f"code:{code_hash}") if code_hash else integrity.device_hash_for(signals)
+        ),
         ip_hash=ip_hash,
         rated_on=timezone.localdate(),
         comment_status=comment_status,
         comment_reason=comment_reason,
+        verified=bool(code_hash),
     )
-    state = Evaluation.State.FLAGGED if reasons else Evaluation.State.COUNTED
-    reason = "; ".join(reasons)[:200]
     refresh_pending = bool(counts.prefetched.get(refresh.REFRESH_PENDING_KEY))
-    return _insert(fields=fields, state=state, reason=reason, refresh_pending=refresh_pending)
+    with transaction.atomic():
+        if code_hash:
+            _rating_code_claim(code_hash=code_hash, brand=brand)
+        elif not reasons:
+            surge = _surge_hold(brand=brand, today=fields["rated_on"])
+            if surge is not None:
+                reasons, fields["surge"] = [HoldReason.SURGE], surge
+        state = Evaluation.State.FLAGGED if reasons else Evaluation.State.COUNTED
+        result = _insert(fields=fields, state=state, reason=";".join(reasons)[:200], refresh_pending=refresh_pending)
+        if code_hash:
+            RatingCode.objects.filter(code_hash=code_hash).update(evaluation=result.evaluation)
+    return result
 
 
 _COUNTED_INSERT_SQL: dict[str, tuple[str, list]] = {}
@@ -227,6 +369,8 @@ def _insert(*, fields: dict, state: str, reason: str, refresh_pending: bool = Fa
     """
     if state != Evaluation.State.COUNTED:
         evaluation = Evaluation.objects.create(receipt=new_receipt(), state=state, state_reason=reason, **fields)
+        if policy.opens_rectification(evaluation):
+            rectification_open(evaluation=evaluation)
         return SubmitResult(evaluation=evaluation, already_rated=False)
     evaluation = Evaluation(receipt=new_receipt(), state=state, state_reason="", **fields)
     if evaluation.is_bad:
@@ -248,6 +392,8 @@ def _insert(*, fields: dict, state: str, reason: str, refresh_pending: bool = Fa
     repeat = Evaluation.objects.create(
         receipt=new_receipt(), state=Evaluation.State.EXCLUDED, state_reason=REPEAT_REASON, **fields
     )
+    if policy.opens_rectification(repeat):
+        rectification_open(evaluation=repeat)
     return SubmitResult(evaluation=repeat, already_rated=True)
 
 
@@ -298,13 +444,41 @@ def _lock(rectification: Rectification) -> Rectification:
     return Rectification.objects.select_for_update().select_related("evaluation").get(pk=rectification.pk)
 
 
-def _require_status(rectification: Rectification, allowed) -> None:
-    if rectification.status not in allowed:
+R = Rectification.Status
+A = RectificationEvent.Action
+# The rectification workflow: each step (named as its audit row) and the statuses it may start from,
+# then the status it leads to (None: back to the status before the appeal).
+RECTIFICATION_TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    A.RESPONDED: ((R.OPEN, R.REOPENED), R.RESPONDED),  # the organization answers
+    A.VERDICT: ((R.RESPONDED,), R.CONFIRMED),  # the rater: solved or partly solved
+    A.REOPENED: ((R.RESPONDED,), R.REOPENED),  # the rater: not solved, the first time
+    A.ESCALATED: ((R.RESPONDED,), R.ESCALATED),  # the rater: not solved again
+    A.CLOSED: ((R.ESCALATED,), R.CLOSED),  # the reviewer settles it
+    A.APPEALED: ((R.OPEN, R.REOPENED, R.RESPONDED), R.APPEALED),  # the secretary: a malicious review
+    A.UPHELD: ((R.APPEALED,), R.UPHELD),  # the reviewer agrees: the rating is excluded
+    A.DISMISSED: ((R.APPEALED,), None),  # the reviewer disagrees: work resumes
+}
+
+
+def _transition(locked: Rectification, action: str, *, actor=None, note: str = "", **fields) -> Rectification:
+    """Take one step of RECTIFICATION_TRANSITIONS on a locked rectification, with its audit row.
+
+    ``fields`` are saved along with the new status. A step not allowed from the current status is a 409.
+    """
+    allowed, to_status = RECTIFICATION_TRANSITIONS[action]
+    if locked.status not in allowed:
         raise ApplicationError(
-            _("Not possible while the rectification is “%(status)s”.") % {"status": rectification.get_status_display()},
+            _("Not possible while the rectification is “%(status)s”.") % {"status": locked.get_status_display()},
             status=409,
             code="wrong_status",
         )
+    before = locked.status
+    locked.status = to_status or locked.status_before_appeal or R.OPEN
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=["status", *fields])
+    _event(locked, action, before, actor, note)
+    return locked
 
 
 @transaction.atomic
@@ -336,45 +510,37 @@ def rectification_respond(*, rectification: Rectification, response: str, actor)
         raise ApplicationError(_("Write what was done."), field="response")
     if len(response) > 2000:
         raise ApplicationError(_("At most 2000 characters."), field="response")
-    locked = _lock(rectification)
-    _require_status(locked, Rectification.AWAITING_RESPONSE)
-    before = locked.status
-    locked.status = Rectification.Status.RESPONDED
-    locked.response = response
-    locked.responded_at = timezone.now()
-    locked.verdict = ""
-    locked.save(update_fields=["status", "response", "responded_at", "verdict"])
-    _event(locked, RectificationEvent.Action.RESPONDED, before, actor, response)
-    return locked
+    return _transition(
+        _lock(rectification),
+        A.RESPONDED,
+        actor=actor,
+        note=response,
+        response=response,
+        responded_at=timezone.now(),
+        verdict="",
+    )
 
 
 @transaction.atomic
 def rectification_verdict(*, rectification: Rectification, verdict: str) -> Rectification:
-    """The rater (holder of the receipt) judges the response; 不满意 reopens once, then escalates."""
+    """The rater (holder of the receipt) judges the response; 未解决 reopens once, then escalates."""
     if verdict not in Rectification.Verdict.values:
         raise ApplicationError(_("Choose one of the answers."), field="verdict")
     locked = _lock(rectification)
-    _require_status(locked, (Rectification.Status.RESPONDED,))
-    before = locked.status
-    locked.verdict = verdict
     if verdict != Rectification.Verdict.DISSATISFIED:
-        locked.status = Rectification.Status.CONFIRMED
-        locked.save(update_fields=["verdict", "status"])
-        _event(locked, RectificationEvent.Action.VERDICT, before, note=verdict)
-        return locked
-    if locked.reopen_count == 0:
-        locked.status = Rectification.Status.REOPENED
-        locked.reopen_count = 1
-        locked.is_overdue = False
-        locked.due_on = add_working_days(timezone.localdate(), settings.RECTIFICATION_DUE_WORKING_DAYS)
-        locked.reminded_on = None
-        locked.save(update_fields=["verdict", "status", "reopen_count", "is_overdue", "due_on", "reminded_on"])
-        _event(locked, RectificationEvent.Action.REOPENED, before, note=verdict)
-    else:
-        locked.status = Rectification.Status.ESCALATED
-        locked.save(update_fields=["verdict", "status"])
-        _event(locked, RectificationEvent.Action.ESCALATED, before, note=verdict)
-    return locked
+        return _transition(locked, A.VERDICT, note=verdict, verdict=verdict)
+    if locked.reopen_count == 0 and locked.status in RECTIFICATION_TRANSITIONS[A.REOPENED][0]:
+        return _transition(
+            locked,
+            A.REOPENED,
+            note=verdict,
+            verdict=verdict,
+            reopen_count=1,
+            is_overdue=False,
+            due_on=add_working_days(timezone.localdate(), settings.RECTIFICATION_DUE_WORKING_DAYS),
+            reminded_on=None,
+        )
+    return _transition(locked, A.ESCALATED, note=verdict, verdict=verdict)
 
 
 @transaction.atomic
@@ -383,14 +549,7 @@ def rectification_close(*, rectification: Rectification, actor, ruling: str) -> 
     ruling = (ruling or "").strip()
     if not ruling:
         raise ApplicationError(_("Write the ruling."), field="ruling")
-    locked = _lock(rectification)
-    _require_status(locked, (Rectification.Status.ESCALATED,))
-    before = locked.status
-    locked.status = Rectification.Status.CLOSED
-    locked.ruling = ruling[:1000]
-    locked.save(update_fields=["status", "ruling"])
-    _event(locked, RectificationEvent.Action.CLOSED, before, actor, ruling)
-    return locked
+    return _transition(_lock(rectification), A.CLOSED, actor=actor, note=ruling, ruling=ruling[:1000])
 
 
 @transaction.atomic
@@ -400,16 +559,11 @@ def rectification_appeal(*, rectification: Rectification, reason: str, actor) ->
     if not reason:
         raise ApplicationError(_("Explain why the review is malicious."), field="reason")
     locked = _lock(rectification)
-    _require_status(locked, (*Rectification.AWAITING_RESPONSE, Rectification.Status.RESPONDED))
-    if locked.appeal_reason:
+    if locked.appeal_reason and locked.status in RECTIFICATION_TRANSITIONS[A.APPEALED][0]:
         raise ApplicationError(_("This review was already appealed once."), status=409, code="wrong_status")
-    before = locked.status
-    locked.status_before_appeal = before
-    locked.status = Rectification.Status.APPEALED
-    locked.appeal_reason = reason[:1000]
-    locked.save(update_fields=["status", "status_before_appeal", "appeal_reason"])
-    _event(locked, RectificationEvent.Action.APPEALED, before, actor, reason)
-    return locked
+    return _transition(
+        locked, A.APPEALED, actor=actor, note=reason, status_before_appeal=locked.status, appeal_reason=reason[:1000]
+    )
 
 
 @transaction.atomic
@@ -419,23 +573,15 @@ def rectification_rule_appeal(*, rectification: Rectification, uphold: bool, rul
     if not ruling:
         raise ApplicationError(_("Write the ruling."), field="ruling")
     locked = _lock(rectification)
-    _require_status(locked, (Rectification.Status.APPEALED,))
-    before = locked.status
-    locked.ruling = ruling[:1000]
-    if uphold:
-        locked.status = Rectification.Status.UPHELD
-        locked.save(update_fields=["status", "ruling"])
-        evaluation_change_state(
-            evaluation=locked.evaluation,
-            to_state=Evaluation.State.EXCLUDED,
-            reason=f"appeal upheld: {ruling}"[:200],
-            actor=actor,
-        )
-        _event(locked, RectificationEvent.Action.UPHELD, before, actor, ruling)
-    else:
-        locked.status = locked.status_before_appeal or Rectification.Status.OPEN
-        locked.save(update_fields=["status", "ruling"])
-        _event(locked, RectificationEvent.Action.DISMISSED, before, actor, ruling)
+    if not uphold:
+        return _transition(locked, A.DISMISSED, actor=actor, note=ruling, ruling=ruling[:1000])
+    locked = _transition(locked, A.UPHELD, actor=actor, note=ruling, ruling=ruling[:1000])
+    evaluation_change_state(
+        evaluation=locked.evaluation,
+        to_state=Evaluation.State.EXCLUDED,
+        reason=f"appeal upheld: {ruling}"[:200],
+        actor=actor,
+    )
     return locked
 
 
@@ -556,3 +702,50 @@ def mask_contact(contact: str) -> str:
         return "*" * len(digits)
     keep = 3 if len(digits) >= 11 else 1
     return digits[:keep] + "*" * (len(digits) - keep - 4) + digits[-4:]
+
+
+# --- surges ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def surge_decide(*, surge: Surge, release: bool, actor, note: str = "") -> Surge:
+    """A reviewer releases a surge (its held ratings count) or rejects it (they are excluded), in one action.
+
+    Each rating changes state through ``evaluation_change_state``, so the audit rows are written and
+    the next fold picks the changes up. A released rating whose device already counts that day
+    stays out as a repeat; a released bad review opens its rectification if it has none yet.
+    """
+    locked = Surge.objects.select_for_update().get(pk=surge.pk)
+    if locked.status != Surge.Status.OPEN:
+        raise ApplicationError(_("This surge was already decided."), status=409, code="wrong_status")
+    note = (note or "").strip()[:200]
+    held = list(locked.evaluations.filter(state=Evaluation.State.FLAGGED).order_by("id"))
+    for evaluation in held:
+        if not release:
+            evaluation_change_state(
+                evaluation=evaluation,
+                to_state=Evaluation.State.EXCLUDED,
+                reason=(f"surge rejected: {note}" if note else "surge rejected")[:200],
+                actor=actor,
+            )
+            continue
+        try:
+            counted = evaluation_change_state(
+                evaluation=evaluation,
+                to_state=Evaluation.State.COUNTED,
+                reason=(f"surge released: {note}" if note else "surge released")[:200],
+                actor=actor,
+            )
+        except ApplicationError:  # this device already counts that day
+            evaluation_change_state(
+                evaluation=evaluation, to_state=Evaluation.State.EXCLUDED, reason=REPEAT_REASON, actor=actor
+            )
+            continue
+        if counted.is_bad and not Rectification.objects.filter(evaluation=counted).exists():
+            rectification_open(evaluation=counted, actor=actor)
+    locked.status = Surge.Status.RELEASED if release else Surge.Status.REJECTED
+    locked.decided_by = actor
+    locked.decided_at = timezone.now()
+    locked.note = note
+    locked.save(update_fields=["status", "decided_by", "decided_at", "note"])
+    return locked

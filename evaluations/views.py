@@ -12,19 +12,22 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from brands import selectors as brand_selectors
 from brands.selectors import brand_public_get
 from config.errors import ApplicationError
-from evaluations import integrity, selectors, services
+from evaluations import integrity, policy, selectors, services
 from evaluations.forms import (
     AppealForm,
     CloseForm,
     ModerationNoteForm,
     RateForm,
+    RatingCodeIssueForm,
     RespondForm,
     RulingForm,
+    SurgeDecisionForm,
     VerdictForm,
 )
 from evaluations.models import Evaluation
@@ -88,7 +91,7 @@ def _with_device_cookie(request, response, key: str):
 
 def _render_rate(request, brand, form, status=200, key=""):
     ip = integrity.client_ip(request)
-    pow_required = integrity.submissions_from(ip) >= settings.EVALUATION_POW_SOFT_LIMIT
+    pow_required = policy.proof_of_work_required(earlier_from_ip=integrity.submissions_from(ip))
     context = {
         "brand": brand,
         "form": form,
@@ -101,7 +104,9 @@ def _render_rate(request, brand, form, status=200, key=""):
 def rate(request, code: str):
     brand = brand_public_get(code=code)
     if request.method != "POST":
-        return _render_rate(request, brand, RateForm(initial={"started": integrity.form_token()}))
+        # The QR code on a rating slip carries its code (?c=), so the rater need not type it.
+        initial = {"started": integrity.form_token(), "code": request.GET.get("c", "")[:40]}
+        return _render_rate(request, brand, RateForm(initial=initial))
     form = RateForm(request.POST)
     # A device without our cookie (first visit with cookies blocked) falls back to IP + user agent.
     key = _device_key(request)
@@ -126,6 +131,7 @@ def rate(request, code: str):
                 rater_group=data["rater_group"],
                 comment=data["comment"],
                 contact=data["contact"],
+                rating_code=data["code"],
             )
         except ApplicationError as error:
             if error.field and error.field in form.fields:
@@ -147,7 +153,7 @@ def thanks(request, code: str, receipt: str):
     context = {
         "brand": brand,
         "evaluation": evaluation,
-        "already_rated": evaluation.state_reason == services.REPEAT_REASON,
+        "standing": selectors.receipt_standing(evaluation),
         "rectification": selectors.evaluation_rectification(evaluation),
     }
     return render(request, "evaluations/rate_thanks.html", context)
@@ -227,6 +233,7 @@ def track(request, receipt: str):
         "evaluation": evaluation,
         "rectification": rectification,
         "contact_masked": services.mask_contact(evaluation.contact),
+        "standing": selectors.receipt_standing(evaluation),
         "form": form,
     }
     return render(request, "evaluations/track.html", context, status=status)
@@ -422,3 +429,81 @@ def moderation_restore(request, pk: int):
     else:
         messages.success(request, _("The rating is counted again."))
     return redirect("evaluations:moderation-flagged")
+
+
+# --- rating codes (secretaries and staff) ---------------------------------------------------------
+
+
+def _slips(request, brand, codes: list[str]) -> list[dict]:
+    """One printable slip per code: the code as typed, and a QR code of the rating link that carries it."""
+    slips = []
+    for code in codes:
+        url = f"{rate_url(request, brand.code)}?c={code}"
+        qr_svg = segno.make(url, error="m").svg_inline(scale=3, border=1)
+        slips.append({"code": services.rating_code_display(code), "url": url, "qr_svg": qr_svg})
+    return slips
+
+
+@login_required
+@never_cache
+def workspace_rating_codes(request, code: str):
+    """Issue one-time rating codes; they are shown once, on a printable A4 sheet (only hashes are kept)."""
+    brand = selectors.rating_code_brand_get(user=request.user, code=code)
+    form = RatingCodeIssueForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch, codes = services.rating_codes_issue(
+                brand=brand,
+                actor=request.user,
+                count=form.cleaned_data["count"],
+                valid_days=form.cleaned_data["valid_days"],
+            )
+        except ApplicationError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            context = {"brand": brand, "batch": batch, "slips": _slips(request, brand, codes)}
+            return render(request, "evaluations/rating_code_sheet.html", context)
+    context = {"brand": brand, "form": form, "batches": selectors.rating_code_batches(brand=brand)}
+    return render(
+        request, "evaluations/workspace_rating_codes.html", context, status=400 if request.method == "POST" else 200
+    )
+
+
+# --- surges (reviewers) ---------------------------------------------------------------------------
+
+
+@login_required
+def dashboard_surges(request):
+    surges = _page(request, selectors.surge_list(user=request.user))
+    return render(request, "evaluations/dashboard_surge_list.html", {"surges": surges})
+
+
+def _render_surge(request, surge, form=None, status=200):
+    context = {
+        "surge": surge,
+        "evidence": selectors.surge_evidence(surge=surge),
+        "form": form or SurgeDecisionForm(),
+    }
+    return render(request, "evaluations/dashboard_surge_detail.html", context, status=status)
+
+
+@login_required
+def dashboard_surge(request, pk: int):
+    return _render_surge(request, selectors.surge_get(user=request.user, pk=pk))
+
+
+@login_required
+@require_POST
+def dashboard_surge_decide(request, pk: int):
+    surge = selectors.surge_get(user=request.user, pk=pk)
+    form = SurgeDecisionForm(request.POST)
+    if _form_action(
+        request,
+        form,
+        lambda data: services.surge_decide(
+            surge=surge, release=data["decision"] == "release", actor=request.user, note=data["note"]
+        ),
+        _("The decision was recorded."),
+    ):
+        return redirect("evaluations:dashboard-surge", pk=pk)
+    return _render_surge(request, surge, form=form, status=400)

@@ -35,6 +35,7 @@ class RankingRowSerializer(serializers.Serializer):
     wilson = serializers.FloatField()
     net_score = serializers.FloatField()
     bad_rate = serializers.FloatField()
+    verified_share = serializers.FloatField()
     enough_ratings = serializers.SerializerMethodField()
     grades = serializers.DictField(child=serializers.IntegerField())
 
@@ -127,6 +128,7 @@ class SeriesPointSerializer(serializers.Serializer):
     wilson = serializers.FloatField()
     net_score = serializers.FloatField()
     bad_rate = serializers.FloatField()
+    verified_share = serializers.FloatField()
     m = serializers.FloatField()
     C = serializers.FloatField()
 

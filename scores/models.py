@@ -23,6 +23,7 @@ MEASURES = (
     "n",
     *(f"grade_{grade}" for grade in GRADES),
     "bad_n",
+    "verified_n",  # made with a one-time rating code (一次一评)
     *(f"{dimension}_{part}" for dimension in DIMENSIONS for part in ("n", "sum")),
 )
 COUNT_COLUMNS = tuple(f"{group}_{measure}" for group in GROUPS for measure in MEASURES)

@@ -146,8 +146,8 @@ def period_priors(*, codes: list[int], group: str = "") -> dict[int, Prior]:
 # --- per-row statistics ---------------------------------------------------------------------------------
 
 
-COUNT_FIELDS = ["n", *(f"grade_{grade}" for grade in range(5, 0, -1)), "bad_n"]
-STAT_FIELDS = ["mean", "score", "wilson", "net_score", "bad_rate"]
+COUNT_FIELDS = ["n", *(f"grade_{grade}" for grade in range(5, 0, -1)), "bad_n", "verified_n"]
+STAT_FIELDS = ["mean", "score", "wilson", "net_score", "bad_rate", "verified_share"]
 
 
 def _count_columns(alias: str, group: str) -> str:
@@ -156,7 +156,7 @@ def _count_columns(alias: str, group: str) -> str:
 
 
 def _stat_columns(alias: str, m: str, mean: str) -> str:
-    """SQL: mean, score, Wilson bound, net score and bad-review rate (STAT_FIELDS) of a row `alias` that
+    """SQL: mean, score, Wilson bound, net score, bad-review rate and verified share (STAT_FIELDS) of a row `alias` that
     has the COUNT_FIELDS columns; `m` and `mean` are SQL for the period's prior weight and mean."""
     n = _float(f"{alias}.n")
     total = _float(" + ".join(f"{grade} * {alias}.grade_{grade}" for grade in range(1, 6)))
@@ -173,6 +173,7 @@ def _stat_columns(alias: str, m: str, mean: str) -> str:
         f"CASE WHEN {alias}.grade_5 + {alias}.grade_4 = 0 THEN 0.0 ELSE {wilson} END",
         f"100.0 * ({alias}.grade_5 - {alias}.grade_2 - {alias}.grade_1) / {n}",
         f"{_float(f'{alias}.bad_n')} / {n}",
+        f"{_float(f'{alias}.verified_n')} / {n}",
     ]
     return ", ".join(f"{sql} AS {name}" for sql, name in zip(columns, STAT_FIELDS, strict=True))
 
@@ -202,6 +203,7 @@ class RankingRow:
     wilson: float
     net_score: float
     bad_rate: float
+    verified_share: float  # share of the counted ratings made with a rating code
     rank: int | None
     previous_rank: int | None
 
@@ -402,6 +404,7 @@ class SeriesPoint:
     wilson: float
     net_score: float
     bad_rate: float
+    verified_share: float
     m: float
     C: float
 
@@ -441,7 +444,7 @@ def brand_series(*, brand: Brand, rater_group: str = "") -> list[SeriesPoint]:
         params + [brand.pk],
     )
     series = []
-    for code, count, mean, score, wilson, net, bad, within, m, c in rows:
+    for code, count, mean, score, wilson, net, bad, verified, within, m, c in rows:
         half = Z * math.sqrt(within / (count + m)) if within else None
         series.append(
             SeriesPoint(
@@ -455,6 +458,7 @@ def brand_series(*, brand: Brand, rater_group: str = "") -> list[SeriesPoint]:
                 wilson=wilson,
                 net_score=net,
                 bad_rate=bad,
+                verified_share=verified,
                 m=m,
                 C=c,
             )
@@ -505,8 +509,9 @@ CSV_FIELDS = [
     Field("mean", _("Mean overall grade, 1 to 5")),
     Field("score", _("Ranking score: Bayesian average (n·mean + m·C)/(n + m); empty if unranked")),
     Field("wilson", _("Wilson lower bound (95%) of the share of grades 4 and 5")),
-    Field("net_score", _("Net score: % of grade 5 minus % of grades 1 and 2")),
+    Field("net_score", _("Net score: share of grade 5 minus share of grades 1 and 2, in percentage points")),
     Field("bad_rate", _("Share of bad reviews (grades 1 and 2)")),
+    Field("verified_share", _("Share of the counted ratings made with a one-time rating code (一次一评)")),
     Field("grade_5", _("Ratings of grade 5, very satisfied")),
     Field("grade_4", _("Ratings of grade 4, satisfied")),
     Field("grade_3", _("Ratings of grade 3, basically satisfied")),
@@ -534,6 +539,7 @@ def ranking_csv_values(row: RankingRow, prior: Prior) -> list:
         round(row.wilson, 4),
         round(row.net_score, 2),
         round(row.bad_rate, 4),
+        round(row.verified_share, 4),
         row.grade_5,
         row.grade_4,
         row.grade_3,

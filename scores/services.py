@@ -100,6 +100,8 @@ AGGREGATED = [measure for measure in MEASURES if measure not in ("n", "bad_n")]
 def _rating_aggregate(group: str, measure: str) -> str:
     """SQL: one of a month cell's AGGREGATED counts, over its ratings `e`."""
     mine = f"e.rater_group = '{group}'"
+    if measure == "verified_n":
+        return f"COUNT(*) FILTER (WHERE {mine} AND e.verified)"
     if measure.startswith("grade_"):
         return f"COUNT(*) FILTER (WHERE {mine} AND e.overall = {measure[-1]})"
     dimension, part = measure.rsplit("_", 1)

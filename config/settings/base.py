@@ -243,18 +243,36 @@ from celery.schedules import crontab as _crontab  # noqa: E402
 
 # Salt of the device and IP hashes; rotate only together with a purge of old hashes.
 EVALUATION_HASH_SALT = env("EVALUATION_HASH_SALT", default=SECRET_KEY)
-# Throttles: submissions per client IP per brand and per client IP overall, in one window (seconds).
-EVALUATION_THROTTLE_IP_BRAND = env.int("EVALUATION_THROTTLE_IP_BRAND", default=20)
-EVALUATION_THROTTLE_IP = env.int("EVALUATION_THROTTLE_IP", default=60)
+# Throttles (429): submissions per client IP per brand and per client IP overall, in one window (seconds).
+# They stop abuse of the server only: a busy community behind one address (community Wi-Fi, carrier NAT)
+# stays well below them; its ratings are stored and, past the network limit below, held for review.
+EVALUATION_THROTTLE_IP_BRAND = env.int("EVALUATION_THROTTLE_IP_BRAND", default=120)
+EVALUATION_THROTTLE_IP = env.int("EVALUATION_THROTTLE_IP", default=300)
 EVALUATION_THROTTLE_WINDOW = env.int("EVALUATION_THROTTLE_WINDOW", default=3600)
-# After this many submissions from one IP in the window, a proof-of-work is asked for.
+# After this many submissions from one IP in the window, a proof-of-work is asked for; a rating sent
+# without one (no JavaScript) is stored and held for review, never refused.
 EVALUATION_POW_SOFT_LIMIT = env.int("EVALUATION_POW_SOFT_LIMIT", default=3)
 EVALUATION_POW_MAX_NUMBER = env.int("EVALUATION_POW_MAX_NUMBER", default=50000)
 # The form is flagged when sent back sooner than this after it was shown.
 EVALUATION_MIN_FILL_SECONDS = env.int("EVALUATION_MIN_FILL_SECONDS", default=3)
-# Burst: more than this many ratings of one brand from one network (/24, /48) in the window are flagged.
-EVALUATION_BURST_LIMIT = env.int("EVALUATION_BURST_LIMIT", default=10)
-EVALUATION_BURST_WINDOW = env.int("EVALUATION_BURST_WINDOW", default=600)
+# Network limit: past this many unverified ratings of one brand from one network (/24, /48) in the window
+# (a day), the rest are held for review. Ratings with a code are not limited.
+EVALUATION_BURST_LIMIT = env.int("EVALUATION_BURST_LIMIT", default=5)
+EVALUATION_BURST_WINDOW = env.int("EVALUATION_BURST_WINDOW", default=24 * 3600)
+# Rating codes (一次一评): how many one batch may hold, how long they are valid by default and at most.
+RATING_CODE_BATCH_MAX = env.int("RATING_CODE_BATCH_MAX", default=200)
+RATING_CODE_VALID_DAYS = env.int("RATING_CODE_VALID_DAYS", default=30)
+RATING_CODE_MAX_DAYS = env.int("RATING_CODE_MAX_DAYS", default=180)
+# Surge holds (evaluations/surges.py): a brand's unverified ratings in one day past the count that its
+# expected daily rate (own history over SURGE_HISTORY_DAYS, peers' median, at least SURGE_MIN_DAILY) would
+# reach with probability SURGE_ALPHA, in the day or in the week, and past SURGE_MIN_COUNT, are held until a
+# reviewer decides.
+SURGE_HISTORY_DAYS = env.int("SURGE_HISTORY_DAYS", default=28)
+# The second window: the last this many days, today included (catches the stuffer who goes slowly).
+SURGE_WEEK_DAYS = env.int("SURGE_WEEK_DAYS", default=7)
+SURGE_MIN_DAILY = env.float("SURGE_MIN_DAILY", default=1.0)
+SURGE_ALPHA = env.float("SURGE_ALPHA", default=1e-4)
+SURGE_MIN_COUNT = env.int("SURGE_MIN_COUNT", default=5)
 # Comments containing any of these words are held for moderation with a reason.
 EVALUATION_HOLD_WORDS = env.list("EVALUATION_HOLD_WORDS", default=["傻", "骗子", "垃圾", "滚", "http://", "https://"])
 RECTIFICATION_DUE_WORKING_DAYS = env.int("RECTIFICATION_DUE_WORKING_DAYS", default=5)

@@ -14,7 +14,8 @@ def create_index(apps, schema_editor):
 
 
 def drop_index(apps, schema_editor):
-    schema_editor.execute(f"DROP INDEX {INDEX}")
+    # IF EXISTS: on SQLite a later table rebuild (adding a column) drops an index Django does not know of.
+    schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
 
 
 class Migration(migrations.Migration):

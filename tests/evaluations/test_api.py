@@ -21,7 +21,14 @@ def test_submit_returns_201_with_a_receipt(api_client, brand):
     response = post(api_client, {"overall": 5, "management": 4, "service": 5, "quality": 3, "rater_group": "member"})
     assert response.status_code == 201
     evaluation = Evaluation.objects.get()
-    assert response.json() == {"receipt": evaluation.receipt, "already_rated": False}
+    assert response.json() == {
+        "receipt": evaluation.receipt,
+        "already_rated": False,
+        "status": "counted",
+        "verified": False,
+        "reasons": [],
+        "message": "您的评价已计入。",
+    }
     assert (evaluation.channel, evaluation.management, evaluation.service, evaluation.quality) == ("api", 4, 5, 3)
     assert (evaluation.rater_group, evaluation.state) == ("member", "counted")
 
@@ -123,10 +130,19 @@ def test_same_device_header_twice_is_accepted_but_counted_once(api_client, brand
     assert Evaluation.objects.count() == 2
 
 
-def test_without_a_device_header_ip_and_user_agent_identify_the_device(api_client, brand):
-    assert post(api_client, {"overall": 5}, HTTP_USER_AGENT="A").json()["already_rated"] is False
-    assert post(api_client, {"overall": 5}, HTTP_USER_AGENT="A").json()["already_rated"] is True
-    assert post(api_client, {"overall": 5}, HTTP_USER_AGENT="B").json()["already_rated"] is False
+def test_a_made_up_device_id_or_user_agent_counts_as_the_address_alone(api_client, brand):
+    assert post(api_client, {"overall": 5}, HTTP_USER_AGENT="A", HTTP_X_DEVICE_ID="x1").json()["already_rated"] is False
+    assert post(api_client, {"overall": 5}, HTTP_USER_AGENT="B", HTTP_X_DEVICE_ID="x2").json()["already_rated"] is True
+    assert Evaluation.objects.filter(state="counted").count() == 1
+
+
+def test_a_device_id_the_server_issued_is_its_own_device(api_client, brand):
+    first, second = (api_client.get(URL).json()["device_id"] for _ in range(2))
+    assert first != second
+    assert post(api_client, {"overall": 5}, HTTP_X_DEVICE_ID=first).json()["already_rated"] is False
+    assert post(api_client, {"overall": 5}, HTTP_X_DEVICE_ID=second).json()["already_rated"] is False
+    assert post(api_client, {"overall": 5}, HTTP_X_DEVICE_ID=second).json()["already_rated"] is True
+    assert Evaluation.objects.filter(state="counted").count() == 2
 
 
 def test_challenge_endpoint_says_when_proof_of_work_is_needed(api_client, brand):
@@ -156,6 +172,9 @@ def test_track_api_shows_the_rating_masked_and_its_rectification(api_client, bra
         "contact": "138****5678",
         "rated_on": str(Evaluation.objects.get().rated_on),
         "counted": True,
+        "status": "counted",
+        "verified": False,
+        "reasons": [],
         "rectification": {
             "status": "open",
             "due_on": str(rectification.due_on),
@@ -176,7 +195,8 @@ def make_rectifications(brand, n, start=0):
 
     for i in range(start, start + n):
         signals = integrity.ClientSignals(ip=f"10.{i // 200}.{i % 200}.1", device_key=f"d{i}")
-        services.evaluation_submit(brand=brand, overall=1, signals=signals, channel="api")
+        # With a contact every bad review opens a rectification, even past a surge hold.
+        services.evaluation_submit(brand=brand, overall=1, contact="13800000000", signals=signals, channel="api")
 
 
 def test_rectification_list_is_scoped(api_client, brand, other_brand, secretary, other_secretary, city_reviewer):

@@ -61,7 +61,7 @@ def test_the_second_rating_from_the_same_browser_is_shown_as_already_rated(clien
     rate(client, overall="5")
     second = rate(client, overall="3")
     page = client.get(second.headers["Location"]).content.decode()
-    assert "您今天已经评价过“红色家园”" in page
+    assert 'data-status="repeat"' in page
     assert list(Evaluation.objects.order_by("id").values_list("state", flat=True)) == ["counted", "excluded"]
 
 
@@ -118,9 +118,7 @@ def test_honeypot_and_too_fast_form_submissions_are_stored_flagged(client, brand
     rate(client, ua="b", overall="5", started=started(seconds_ago=1))
     rate(client, ua="c", overall="5", started="forged")
     rows = list(Evaluation.objects.order_by("id").values_list("state", "state_reason"))
-    assert rows[0] == ("flagged", "honeypot field filled")
-    assert rows[1][0] == "flagged" and rows[1][1].startswith("form sent after 1.")
-    assert rows[2] == ("flagged", "form token missing or invalid")
+    assert rows == [("flagged", "bot-field"), ("flagged", "too-fast"), ("flagged", "form-token")]
 
 
 @override_settings(EVALUATION_POW_SOFT_LIMIT=1)
@@ -129,10 +127,10 @@ def test_past_the_soft_limit_the_form_shows_the_local_altcha_widget(client, bran
     html = client.get(RATE).content.decode()
     assert '<script src="/static/vendor/altcha/altcha.js" defer></script>' in html
     assert "<altcha-widget" in html
-    # Without a solution (JavaScript off) the rating is still stored, flagged.
+    # Without a solution (JavaScript off) the rating is still stored, held for review.
     client.cookies.clear()
     rate(client, ua="phone-2", overall="4")
-    assert Evaluation.objects.order_by("-id").first().state_reason == "proof of work missing past the soft limit"
+    assert Evaluation.objects.order_by("-id").first().state_reason == "no-proof"
     client.cookies.clear()
     rate(client, ua="phone-3", overall="4", altcha=integrity.pow_solve(integrity.pow_challenge()))
     assert Evaluation.objects.order_by("-id").first().state == "counted"
@@ -341,7 +339,7 @@ def test_flagged_ratings_are_restored_by_a_reviewer_only(
         assert client.post(url, {"decision": "publish"}).status_code == 404
         assert "楼下花坛很整洁" not in client.get("/dashboard/moderation/").content.decode()
     client.force_login(district_reviewer)
-    assert "honeypot field filled" in client.get("/dashboard/moderation/flagged/").content.decode()
+    assert 'data-reason="bot-field"' in client.get("/dashboard/moderation/flagged/").content.decode()
     client.post(f"/dashboard/moderation/flagged/{flagged.pk}/restore/")
     flagged.refresh_from_db()
     assert flagged.state == "counted"
@@ -401,7 +399,7 @@ def test_list_pages_are_paginated(client, brand, district_reviewer):
     client.force_login(district_reviewer)
     first = client.get("/dashboard/moderation/flagged/").content.decode()
     second = client.get("/dashboard/moderation/flagged/?page=2").content.decode()
-    assert first.count("honeypot field filled") == 50
-    assert second.count("honeypot field filled") == 5
+    assert first.count('data-reason="bot-field"') == 50
+    assert second.count('data-reason="bot-field"') == 5
     assert "第 2 页，共 2 页" in second
     assert client.get("/dashboard/moderation/flagged/?page=x").status_code == 200

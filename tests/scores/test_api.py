@@ -42,6 +42,7 @@ def test_anyone_reads_the_ranking_of_a_month_in_order(example, api_client):
         "mean": 4.2,
         "net_score": 50.0,
         "bad_rate": 0.1,
+        "verified_share": 0.0,
         "enough_ratings": True,
         "grades": {"5": 6, "4": 2, "3": 1, "2": 0, "1": 1},
     }

@@ -64,11 +64,11 @@ def test_the_csv_has_the_same_rows_and_the_dictionary_names_every_column(example
     assert rows[0] == [field.name for field in CSV_FIELDS]
     assert rows[1:] == [
         ["1", "", "A", "品牌A", "华阳路第一网格党支部", "community", "10", "4.2", "4.15", "0.4902", "50.0", "0.1"]
-        + ["6", "2", "1", "0", "1", "ranked", "20.0", "4.125"],
+        + ["0.0", "6", "2", "1", "0", "1", "ranked", "20.0", "4.125"],
         ["2", "", "E", "品牌E", "华阳路第一网格党支部", "community", "5", "4.0", "4.1", "0.5655", "0.0", "0.0"]
-        + ["0", "5", "0", "0", "0", "ranked", "20.0", "4.125"],
+        + ["0.0", "0", "5", "0", "0", "0", "ranked", "20.0", "4.125"],
         ["", "", "F", "品牌F", "华阳路第一网格党支部", "community", "2", "2.5", "", "0.0", "-50.0", "0.5"]
-        + ["0", "0", "1", "1", "0", "not enough ratings", "20.0", "4.125"],
+        + ["0.0", "0", "0", "1", "1", "0", "not enough ratings", "20.0", "4.125"],
     ]
     fields = csv_rows(client.get("/rankings/fields.csv", HTTP_ACCEPT_LANGUAGE="en"))
     assert fields[0] == ["field", "meaning"]
