@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "brands",
     "evaluations",
     "scores",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
