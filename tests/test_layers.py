@@ -1,4 +1,4 @@
-"""The apps are layers (organizations ← brands ← evaluations ← scores): the import-linter contract holds,
+"""The apps are layers (organizations ← brands ← evaluations ← scores ← dashboards): the import-linter contract holds,
 and it fails on an import that goes up."""
 
 import shutil
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["config", "organizations", "brands", "evaluations", "scores"]
+PACKAGES = ["config", "organizations", "brands", "evaluations", "scores", "dashboards"]
 
 
 def lint_imports(cwd: Path) -> subprocess.CompletedProcess:
