@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import views
-from evaluations.views import workspace_home
+from dashboards.workspace import workspace_home
 
 # The API first and under one prefix: its busiest endpoint (rating submission) resolves in a few steps.
 api_v1 = [

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from brands import selectors as brand_selectors
 from brands.selectors import brand_public_get
 from config.errors import ApplicationError
 from evaluations import integrity, policy, selectors, services
@@ -31,7 +30,6 @@ from evaluations.forms import (
     VerdictForm,
 )
 from evaluations.models import Evaluation
-from organizations import rules
 from organizations.rules import Action
 
 PAGE_SIZE = 50
@@ -40,25 +38,6 @@ PAGE_SIZE = 50
 def _page(request, queryset):
     """One page of a list (``?page=``); out-of-range or malformed numbers give the nearest page."""
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-# --- the secretary's workspace home: their brands with rectification counts ----------------------
-# It lives here, the lowest layer that has everything it shows (brands and rectifications).
-
-
-@login_required
-def workspace_home(request):
-    return render(
-        request,
-        "workspace/home.html",
-        {
-            "brands": selectors.brands_with_rectification_counts(
-                brand_selectors.brand_list_for(user=request.user, action=Action.MANAGE)
-            ),
-            "can_file": rules.can_any(request.user, Action.MANAGE),
-            "overdue": brand_selectors.overdue_milestones_for(user=request.user, action=Action.MANAGE)[:20],
-        },
-    )
 
 
 # --- public ------------------------------------------------------------------

@@ -561,3 +561,139 @@ def grade_bar(row: RankingRow) -> list[dict]:
             segments.append({"grade": grade, "count": count, "x": round(offset, 3), "width": round(width, 3)})
         offset += width
     return segments
+
+
+# --- several brands at once: the secretary's workspace home ---------------------------------------------------
+# Batched forms of the one-brand reads above, so a page of many brands costs a fixed number of queries.
+
+
+def brand_score_summaries(*, brand_ids: list[int], period: str = "all") -> dict[int, RankingRow]:
+    """`brand_score_summary` of several brands: each public brand's all-raters row in the period's overall
+    ranking (rank None below the minimum n), keyed by brand id; a brand with no counted rating there, or
+    not public, is left out. One query for the brands not cached (the cache entries are the ones
+    `brand_score_summary` reads and writes), one more for the period's prior when it is not cached."""
+    ranked = Ranking(period=period)
+    version = ranked.version()
+    keys = {pk: f"scores:brand-summary:{pk}:{period}:{version}" for pk in brand_ids}
+    cached = cache.get_many(list(keys.values()))
+    rows = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    missing = [pk for pk in brand_ids if pk not in rows]
+    if missing:
+        ctes, params = ranked._ranked("r", ranked.code)
+        join, previous_rank = "", "NULL"
+        if ranked.previous_code is not None:
+            previous_ctes, previous_params = ranked._ranked("p", ranked.previous_code)
+            ctes += ", " + previous_ctes
+            params += previous_params
+            join, previous_rank = "LEFT JOIN p ON p.brand_id = r.brand_id", "p.rank"
+        found = _fetch(
+            f"""
+            WITH {ctes}
+            SELECT r.brand_id, r.code, b.name, o.id, o.name, o.domain,
+                   {", ".join(f"r.{name}" for name in ROW_FIELDS)}, r.rank, {previous_rank}
+            FROM r {join}
+            JOIN brands_brand b ON b.id = r.brand_id
+            JOIN organizations_organization o ON o.id = b.organization_id
+            WHERE r.brand_id IN ({", ".join(["%s"] * len(missing))})
+            """,
+            params + missing,
+        )
+        fresh: dict[int, RankingRow | int] = {pk: 0 for pk in missing}  # 0: none (a cached "no row")
+        for values in found:
+            row = RankingRow(*values)
+            if row.rank is None:
+                row.score = None
+            fresh[row.brand_id] = row
+        cache.set_many({keys[pk]: row for pk, row in fresh.items()}, 3600)
+        rows.update(fresh)
+    return {pk: row for pk, row in rows.items() if row}
+
+
+@dataclass(frozen=True)
+class GroupScore:
+    """One rater group's figures for a brand in a period, as that group's ranking shows them."""
+
+    n: int
+    mean: float
+    score: float | None  # None below SCORE_MIN_RATINGS, as in the rankings
+
+
+def brand_group_scores(*, brand_ids: list[int], period: str = "all") -> dict[int, dict[str, GroupScore]]:
+    """Each public brand's n, mean and score per rater group in one period, each group scored against its
+    own prior: what ``Ranking(period=..., rater_group=group)`` shows for the brand, without ranking every
+    brand. One query for all the brands and groups, and one per group for its prior when not cached; a
+    group without a counted rating is left out."""
+    if not brand_ids:
+        return {}
+    code = periods.period_code(period)
+    ids = ", ".join(["%s"] * len(brand_ids))
+    selects, params = [], []
+    for group in GROUPS:
+        prior = period_priors(codes=[code], group=group)[code]
+        selects.append(
+            f"""
+            SELECT '{group}', x.brand_id, x.n, {_stat_columns("x", _literal(prior.m), _literal(prior.mean))}
+            FROM (
+                SELECT c.brand_id, {_count_columns("c", group)}
+                FROM {CELLS} c JOIN brands_brand b ON b.id = c.brand_id
+                WHERE c.period = %s AND {_measure("c", group, "n")} > 0 AND b.status IN ({PUBLIC})
+                      AND c.brand_id IN ({ids})
+            ) x
+            """
+        )
+        params += [code, *brand_ids]
+    result: dict[int, dict[str, GroupScore]] = {}
+    minimum = int(settings.SCORE_MIN_RATINGS)
+    for group, brand_id, n, mean, score, *_rest in _fetch(" UNION ALL ".join(selects), params):
+        result.setdefault(brand_id, {})[group] = GroupScore(n=n, mean=mean, score=score if n >= minimum else None)
+    return result
+
+
+def brand_series_many(*, brand_ids: list[int], months: list[str]) -> dict[int, list[SeriesPoint]]:
+    """`brand_series` (all raters) of several brands, within the given months ("YYYY-MM"): each brand's
+    months with ratings, oldest first, each point the same as brand_series gives; a brand with none is left
+    out. One query for the points, and one for the months' priors when they are not cached."""
+    if not brand_ids or not months:
+        return {}
+    codes = [periods.period_code(month) for month in months]
+    priors = period_priors(codes=codes)
+    # A month without any rating has no mean, and none of these brands has a point in it.
+    codes = [code for code in codes if priors[code].mean is not None]
+    if not codes:
+        return {}
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(codes))
+    params = [v for code in codes for v in (code, priors[code].m, priors[code].mean, priors[code].within or 0.0)]
+    rows = _fetch(
+        f"""
+        WITH p (period, m, c, within) AS (VALUES {values})
+        SELECT x.brand_id, x.period, x.n, {_stat_columns("x", "x.m", "x.c")}, x.within, x.m, x.c
+        FROM (
+            SELECT c.brand_id, c.period, {_count_columns("c", "")}, p.m, p.c, p.within
+            FROM {CELLS} c JOIN p ON p.period = c.period
+            WHERE c.brand_id IN ({", ".join(["%s"] * len(brand_ids))}) AND {_measure("c", "", "n")} > 0
+        ) x
+        ORDER BY x.brand_id, x.period
+        """,
+        params + list(brand_ids),
+    )
+    series: dict[int, list[SeriesPoint]] = {}
+    for brand_id, code, count, mean, score, wilson, net, bad, verified, within, m, c in rows:
+        # The interval as brand_series computes it: score ± 1.96·√(σ²w / (n + m)), within 1 to 5.
+        half = Z * math.sqrt(within / (count + m)) if within else None
+        series.setdefault(brand_id, []).append(
+            SeriesPoint(
+                period=periods.period_key(code),
+                n=count,
+                mean=mean,
+                score=score,
+                low=None if half is None else max(1.0, score - half),
+                high=None if half is None else min(5.0, score + half),
+                wilson=wilson,
+                net_score=net,
+                bad_rate=bad,
+                verified_share=verified,
+                m=m,
+                C=c,
+            )
+        )
+    return series
