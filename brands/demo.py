@@ -2,22 +2,27 @@
 
 Texts of the article brands (红色家园, 海润先锋, 第一时间交给群众, 海尔蓝中党旗红 and
 the inspection bureau's regulatory, service and humanistic brands) are drawn
-from the articles in shared/seeds. Everything goes through brands.services, so
-statuses come with their audit rows. Idempotent: a brand is found by its
-organization and name and left alone when it exists.
+from the articles in shared/seeds. Every typical case tells its own story from
+its own domain (community, enterprise, school, village, social organization),
+and two brands have adopted another brand's case (ADOPTIONS), months ago.
+Everything goes through brands.services, so statuses come with their audit
+rows; publication and adoption dates are then set back to when they happened.
+Idempotent: a brand is found by its organization and name and left alone when
+it exists, and an adoption is made once.
 """
 
 import colorsys
 import datetime
 import hashlib
 import io
+import zlib
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from brands import images, services
-from brands.models import Brand
+from brands.models import Brand, Case, CaseAdoption
 from organizations.models import Organization, User
 
 S = Brand.Status
@@ -209,6 +214,108 @@ OTHER_BRANDS = [
     ("中共海尔集团研发中心第一支部委员会", "创新攻关队", "党员挑大梁，技术攻难关", S.DRAFT, L.GRASSROOTS),
 ]
 
+# Typical experiences of the other brands: (title, summary, body), each its own story from its own domain.
+CASES = {
+    "邻里红帮办": (
+        "“帮办清单”：老人少跑腿，党员多跑路",
+        "大连路社区把独居老人最常办的23件事列成帮办清单，由党员按楼栋认领代办，办理进度在楼道公示栏公开。",
+        "大连路社区60岁以上的居民占四成，不少是独居老人，养老金资格认证、医保报销、燃气缴费这些小事成了难事。"
+        "社区党委把老人最常办的23件事列成“帮办清单”，38名在职和退休党员按楼栋认领，老人打一个电话，"
+        "或在门把手上挂一张“帮办卡”就行。每件事登记受理和办结时间，进度在楼道公示栏公开，办完由老人评价。"
+        "一年来累计代办1600余件，平均3天办结。体会是：清单要从老人的真实需求里来，认领要落到具体楼栋和具体的人，"
+        "办得好不好要让老人自己说。",
+    ),
+    "红烛引航": (
+        "一名党员教师结对一名学生：把“引路”落到每周一次",
+        "二十六中党员教师与学习或家庭有困难的学生一对一结对，每周一次课后辅导、每学期两次家访，由家长和学生评价。",
+        "学校党总支把党员教师做学生“引路人”的要求具体化：每名党员教师结对一至两名学习或家庭有困难的学生，"
+        "每周至少一次课后辅导，每学期至少两次家访，结对名单和辅导记录在年级组公开。为防止结对只挂名，"
+        "党总支每学期请家长和学生给结对教师打分，结果与评先评优挂钩。两个学期下来，结对学生的作业完成率和出勤率"
+        "明显提高，有家长在评价里写“孩子愿意和老师说话了”。关键是把承诺量化成次数和时限，再交给服务对象评价。",
+    ),
+    "暖心议事厅": (
+        "老楼加装电梯：在议事厅里把“众口难调”谈成“一致同意”",
+        "西藏路社区党委搭建“暖心议事厅”，用“提议—商议—表决—公示”四步法推动老楼加装电梯等难事。",
+        "老楼加装电梯，高层住户盼，低层住户愁，常常一户不同意就搁浅。西藏路社区党委把议事厅设到楼道口，"
+        "由党员楼长牵头，按提议、商议、表决、公示四步走：居民先提出议题，再请设计单位和低层住户代表一起商量"
+        "补偿和采光方案，方案经本单元住户表决通过后公示七天。两年来议事厅议定事项41件，6部电梯已投入使用。"
+        "每次议事都有记录，居民可以查阅，也可以对议事结果评价。",
+    ),
+    "志愿红": (
+        "志愿服务“时间银行”：先问需求，再派服务",
+        "志愿者协会党支部建立“时间银行”，先登记居民需求再派志愿者，服务时长可存可取，党员志愿者带头接难单。",
+        "过去的志愿活动多是“我们有什么就送什么”，居民真正需要的陪诊、助浴、夜间看护却少有人接。协会党支部把"
+        "居民需求逐条登记，按需求派单，党员志愿者优先认领陪诊、夜间看护等难单。志愿者的服务时长记入“时间银行”，"
+        "将来本人或家人需要时可以兑换服务。每单服务结束后由服务对象评价，差评由党支部回访。一年来登记需求900余条，"
+        "派单办结率九成以上，其中三分之一由党员志愿者完成。",
+    ),
+    "茶香党建": (
+        "支部领办合作社：一片茶叶富了一个村",
+        "晓望村党支部领办茶叶专业合作社，统一标准、统一品牌、统一销售，带动茶农增收。",
+        "晓望村家家种茶，过去各炒各卖，品质参差不齐，价格常被收购商压低。村党支部牵头成立茶叶专业合作社，"
+        "党员带头入社，定下统一的采摘和炒制标准，注册统一品牌，并请返乡大学生党员开网店、做直播。合作社账目"
+        "每季度向全体社员公开，分红方案经社员大会表决。三年来入社农户从27户增加到160户，户均茶叶收入明显增加。"
+        "要点是支部领办而不包办：规则由社员定，账目向社员公开。",
+    ),
+    "红色物业": (
+        "三方联动：把物业服务纳入社区党建",
+        "东李社区党委推动社区、物业企业和业主委员会三方联动，物业服务由居民按月评价，结果纳入物业考核。",
+        "东李社区老旧小区多，物业投诉一度占到社区全部投诉的一半以上。社区党委推动在物业项目成立党的工作小组，"
+        "物业企业的党员员工亮身份上岗；每月召开社区、物业、业委会三方联席会，商量维修资金使用、停车、垃圾分类等"
+        "问题。居民扫码按月评价物业服务，评价结果纳入对物业企业的考核，连续两个月评价靠后的项目要到联席会上"
+        "说明整改措施。一年内物业类投诉下降了六成。",
+    ),
+    "水质卫士": (
+        "水质开放日：请用户到实验室看检测",
+        "水质检测中心党支部每月举办水质开放日，请用户带自家自来水到实验室现场检测，检测数据按月向社会公开。",
+        "用户对自来水质量的疑虑，很多来自“看不见”。水质检测中心党支部每月第一个周六举办水质开放日，"
+        "由党员检测员带居民参观实验室，居民可以带自家的自来水来现场检测，当场看结果、听讲解。中心同时承诺："
+        "用户反映水质异常，24小时内上门取样，48小时内反馈结果。开放日至今接待居民和学生3000余人次，"
+        "水质类投诉明显减少。",
+    ),
+    "渔村振兴": (
+        "党员带船：让渔民安全出海，让渔获卖上好价",
+        "港东村党支部组织党员船长结对普通渔船，出海互相照应，并牵头建设村集体冷库，解决渔获“卖难、卖贱”。",
+        "港东村靠近海捕捞为生，过去渔船各自出海，遇到风浪无人照应；渔获集中上岸时，又被收购商压价。"
+        "村党支部组织12名党员船长每人结对3至5条渔船，出海前一起研判天气，海上保持通讯联络。支部还争取资金"
+        "建起村集体冷库，渔获可以错峰销售。近两年全村没有发生海上安全事故，渔获平均售价有所提高。"
+        "冷库收支由村务监督委员会每季度公开。",
+    ),
+    "代码报国": (
+        "学生党员进社区：教老人用智能手机",
+        "计算机学院学生党支部开设“数字助老课堂”，学生党员每周进社区，教老人用手机挂号、缴费、视频通话。",
+        "不少老人不会用手机挂号、缴费，在数字时代遇到了新难题。计算机学院学生第一党支部与周边三个社区结对，"
+        "开设“数字助老课堂”：学生党员每周六上午进社区，一对一教老人网上挂号、手机缴费和视频通话，并把常用操作"
+        "做成大字版图解手册。每次课后请老人评价；针对老人反映“回家就忘”，支部又开通了电话答疑。一年来开课40余次，"
+        "服务老人800余人次。",
+    ),
+    "智慧先锋": (
+        "党员攻坚队优化学校周边信号灯",
+        "海信网络科技党支部组建党员攻坚队，根据家长和居民的意见，重新设计学校周边路口的信号配时，缓解上下学拥堵。",
+        "每到上下学时段，学校周边路口拥堵严重，家长和居民意见很大。公司党支部组建党员工程师攻坚队，先收集家长和"
+        "居民的意见，再逐个路口采集车流数据，重新设计上下学时段的信号配时，并与交警部门联合试运行。方案实施后，"
+        "试点路口高峰时段的平均通行时间明显缩短。攻坚队把每个路口优化前后的数据向社区公开，请居民评价，"
+        "再按评价微调。",
+    ),
+}
+
+# Brands that took up another brand's published case (推广): (adopting brand, brand whose case it is,
+# days ago, how it is applied). evaluations.demo shapes the adopters' ratings around these dates.
+ADOPTIONS = [
+    (
+        "服务零距离",
+        "第一时间交给群众",
+        130,
+        "借鉴首问负责和限时办结：售后热线实行首接负责制，上门服务限时到达，差评24小时内回访。",
+    ),
+    (
+        "村改居连心桥",
+        "红色物业",
+        100,
+        "借鉴三方联动：成立社区、物业和居民代表联席会，物业服务由居民按月评价，评价靠后的项目限期整改。",
+    ),
+]
+
 MILESTONES = [
     ("建立工作机制，明确责任分工", -300, 2, True),
     ("公开服务承诺，接受群众监督", -150, 3, True),
@@ -262,14 +369,7 @@ def _other_spec(organization: Organization, name: str, slogan: str, status: str,
         "status": status,
         "commitments": [f"{slogan}", "服务事项公开承诺、限时办结", "每季度公开一次群众评价和整改情况"],
         "plan": (2025, 2027, f"三年内把“{name}”建成服务对象认可的品牌：机制健全、承诺公开、评价常态化。"),
-        "case": (
-            f"“{name}”：把承诺交给服务对象评价",
-            f"{short}公开服务承诺，按季度请服务对象评价并整改。",
-            f"{short}创建“{name}”以来，坚持承诺公开、限时办结、评价常态化。每季度公开一次群众评价和整改情况，"
-            "对差评逐件回访，整改结果请服务对象再评价。这一做法让党建工作有了看得见的标准，可供同类组织借鉴。",
-        )
-        if status in (S.NAMED, S.DEMONSTRATION)
-        else None,
+        "case": CASES.get(name),
     }
 
 
@@ -323,6 +423,9 @@ def _seed_brand(spec: dict, *, admin: User, reviewer: User) -> dict[str, int]:
         )
         if brand.is_public and spec["name"] != "比学赶超 文化立局":  # one stays in the reviewers' queue
             services.case_publish(user=reviewer, case=case)
+            # Published months ago, before the adoptions below (the service stamps the current time).
+            days = 150 + zlib.crc32(spec["name"].encode()) % 150
+            Case.objects.filter(pk=case.pk).update(published_at=timezone.now() - datetime.timedelta(days=days))
         created["cases"] += 1
     return created
 
@@ -337,4 +440,20 @@ def seed(stdout=None) -> dict[str, int]:
     for spec in specs:
         for key, value in _seed_brand(spec, admin=admin, reviewer=reviewer).items():
             totals[key] = totals.get(key, 0) + value
+    totals["adoptions"] = _seed_adoptions(admin=admin)
     return totals
+
+
+def _seed_adoptions(*, admin: User) -> int:
+    """The ADOPTIONS, through the service, dated back to the day each took place; one already there is kept."""
+    created = 0
+    today = timezone.localdate()
+    for adopter_name, case_brand_name, days_ago, note in ADOPTIONS:
+        adopter = Brand.objects.filter(name=adopter_name).first()
+        case = Case.objects.filter(brand__name=case_brand_name, status=Case.Status.PUBLISHED).first()
+        if adopter is None or case is None or CaseAdoption.objects.filter(case=case, brand=adopter).exists():
+            continue
+        adoption = services.case_adopt(user=admin, case=case, brand=adopter, note=note)
+        CaseAdoption.objects.filter(pk=adoption.pk).update(adopted_on=today - datetime.timedelta(days=days_ago))
+        created += 1
+    return created

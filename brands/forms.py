@@ -183,3 +183,21 @@ class ReviewForm(_Form, forms.Form):
         super().__init__(*args, **kwargs)
         self._helper()
         self.fields["decision"].choices = [(d, decision_label(d)) for d in decisions]
+
+
+class CaseAdoptionForm(_Form, forms.Form):
+    """Adopt a published case for one of the user's brands; the page offers only brands that may adopt it."""
+
+    brand = forms.ChoiceField(label=_("For the brand"))
+    note = forms.CharField(
+        label=_("How you will apply it"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Optional; seen by your organization and the reviewers above it."),
+    )
+
+    def __init__(self, *args, brands=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._helper()
+        self.fields["brand"].choices = [(brand.code, brand.name) for brand in brands]

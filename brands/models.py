@@ -251,3 +251,37 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CaseAdoption(models.Model):
+    """A brand takes up another brand's published case (推广典型经验): which case, for which brand, by whom, when.
+
+    The adopting brand's ratings before and after ``adopted_on`` are what the case page compares.
+    """
+
+    # Not indexed on its own: the unique constraint's index (case first) serves lookups by case.
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="adoptions", verbose_name=_("typical experience"), db_index=False
+    )
+    brand = models.ForeignKey(
+        Brand, on_delete=models.PROTECT, related_name="case_adoptions", verbose_name=_("adopting brand")
+    )
+    # Denormalized from the adopting brand (set by brands.services) so tenancy filters need no join.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="case_adoptions", verbose_name=_("organization")
+    )
+    adopted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("adopted by")
+    )
+    adopted_on = models.DateField(_("adopted on"), default=timezone.localdate)
+    note = models.TextField(_("how it is applied"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("case adoption")
+        verbose_name_plural = _("case adoptions")
+        ordering = ["adopted_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "brand"], name="case_adoption_once_per_brand")]
+
+    def __str__(self) -> str:
+        return f"{self.brand} ← {self.case}"

@@ -21,6 +21,7 @@ from brands.models import (
     Brand,
     BrandTransition,
     Case,
+    CaseAdoption,
     Commitment,
     Milestone,
     Plan,
@@ -387,3 +388,45 @@ def case_publish(*, user, case: Case) -> Case:
     case.published_at = timezone.now()
     case.save()
     return case
+
+
+ADOPTION_NOTE_MAX = 1000
+
+
+def case_adoption_refusal(*, case: Case, brand: Brand) -> str:
+    """Why ``brand`` may not adopt ``case`` ("" when it may), apart from who asks and from adopting twice.
+
+    The one statement of the rule: ``case_adopt`` raises it, and the case page offers only the brands it lets through.
+    """
+    if case.status != Case.Status.PUBLISHED or not case.brand.is_public:
+        return _("Only a published case can be adopted.")
+    if not brand.is_public:
+        return _("Only a public brand (cultivating, named or demonstration) can adopt a case.")
+    if brand.pk == case.brand_id:
+        return _("A brand cannot adopt its own case.")
+    return ""
+
+
+@transaction.atomic
+def case_adopt(*, user, case: Case, brand: Brand, note: str = "") -> CaseAdoption:
+    """The adopting brand's organization takes up a published case of another brand (推广), once per brand."""
+    # Locked, so that two requests for the same brand cannot both pass the "once" check below.
+    brand = Brand.objects.select_for_update().select_related("organization").get(pk=brand.pk)
+    _require_manage(user, brand.organization)
+    case = Case.objects.select_related("brand").get(pk=case.pk)
+    refusal = case_adoption_refusal(case=case, brand=brand)
+    if refusal:
+        raise ApplicationError(refusal, field="brand")
+    note = (note or "").strip()
+    if len(note) > ADOPTION_NOTE_MAX:
+        raise ApplicationError(_("At most %(max)s characters.") % {"max": ADOPTION_NOTE_MAX}, field="note")
+    already = _("“%(brand)s” has already adopted this case.") % {"brand": brand.name}
+    if CaseAdoption.objects.filter(case=case, brand=brand).exists():
+        raise ApplicationError(already, field="brand", status=409, code="already_adopted")
+    try:
+        with transaction.atomic():  # a savepoint: the unique constraint is the last word under a race
+            return CaseAdoption.objects.create(
+                case=case, brand=brand, organization_id=brand.organization_id, adopted_by=user, note=note
+            )
+    except IntegrityError:
+        raise ApplicationError(already, field="brand", status=409, code="already_adopted") from None

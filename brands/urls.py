@@ -7,6 +7,7 @@ urlpatterns = [
     path("b/<str:code>/", views.brand_detail, name="brand-detail"),
     path("cases/", views.case_list, name="case-list"),
     path("cases/<int:pk>/", views.case_detail, name="case-detail"),
+    path("cases/<int:pk>/adopt/", views.case_adopt, name="case-adopt"),
     path("workspace/brands/new/", views.brand_create, name="workspace-brand-create"),
     path("workspace/brands/<str:code>/", views.workspace_brand, name="workspace-brand"),
     path("workspace/brands/<str:code>/edit/", views.brand_edit, name="workspace-brand-edit"),

@@ -9,7 +9,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from brands import selectors, services
-from brands.forms import BrandForm, CaseForm, CommitmentForm, MilestoneForm, PlanForm, ProgressReportForm, ReviewForm
+from brands.forms import (
+    BrandForm,
+    CaseAdoptionForm,
+    CaseForm,
+    CommitmentForm,
+    MilestoneForm,
+    PlanForm,
+    ProgressReportForm,
+    ReviewForm,
+)
 from brands.models import Brand, Case, Plan
 from config.errors import ApplicationError
 from organizations import rules
@@ -88,8 +97,49 @@ def case_list(request):
     )
 
 
+def _case_page(request, case: Case, form: CaseAdoptionForm | None = None):
+    """The public case page: the case, the brands that adopted it, and for a secretary or staff member the
+    brands of theirs that may still adopt it."""
+    adoptions = list(
+        case.adoptions.filter(brand__status__in=Brand.PUBLIC_STATUSES).select_related("brand", "organization")
+    )
+    for adoption in adoptions:  # the note is for the adopter's organization and the reviewers above it
+        adoption.note_visible = bool(adoption.note) and rules.can(
+            request.user, rules.Action.VIEW, adoption.organization
+        )
+    may_adopt = rules.can_any(request.user, rules.Action.MANAGE)
+    if may_adopt and form is None:
+        adopted = {adoption.brand_id for adoption in adoptions}
+        candidates = [
+            brand
+            for brand in selectors.brand_list_for(user=request.user, action=rules.Action.MANAGE)
+            if brand.pk not in adopted and not services.case_adoption_refusal(case=case, brand=brand)
+        ]
+        form = CaseAdoptionForm(brands=candidates) if candidates else None
+    context = {"case": case, "adoptions": adoptions, "may_adopt": may_adopt, "adopt_form": form}
+    return render(request, "brands/case_detail.html", context)
+
+
 def case_detail(request, pk: int):
-    return render(request, "brands/case_detail.html", {"case": selectors.case_public_get(pk=pk)})
+    return _case_page(request, selectors.case_public_get(pk=pk))
+
+
+@login_required
+@require_POST
+def case_adopt(request, pk: int):
+    case = selectors.case_public_get(pk=pk)
+    # A brand outside the user's reach is a 404, the same answer as a brand that does not exist.
+    brand = selectors.brand_get_for(user=request.user, action=rules.Action.MANAGE, code=request.POST.get("brand", ""))
+    form = CaseAdoptionForm(request.POST, brands=[brand])
+    if form.is_valid():
+        try:
+            services.case_adopt(user=request.user, case=case, brand=brand, note=form.cleaned_data["note"])
+        except ApplicationError as error:
+            _refused(request, form, error)
+        else:
+            messages.success(request, _("“%(brand)s” has adopted this case.") % {"brand": brand.name})
+            return redirect("case-detail", pk=case.pk)
+    return _case_page(request, case, form=form)
 
 
 # --- Workspace (secretaries and staff: Action.MANAGE) -----------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 
 from django.conf import settings
@@ -697,3 +698,98 @@ def brand_series_many(*, brand_ids: list[int], months: list[str]) -> dict[int, l
             )
         )
     return series
+
+
+# --- a case adoption: the adopting brand's mean grade before and after ------------------------------------
+
+ADOPTION_MONTHS_BEFORE = 3
+# Below this many ratings on either side, the case page says the difference may be chance.
+ADOPTION_FEW_RATINGS = 30
+
+
+def _months_back(code: int, months: int) -> int:
+    """The month code `months` calendar months before month code `code` (202603, 3 → 202512)."""
+    index = (code // 100) * 12 + code % 100 - 1 - months
+    return (index // 12) * 100 + index % 12 + 1
+
+
+def adoption_effects(*, adoptions: list[tuple[Brand, date]]) -> list[dict]:
+    """`adoption_effect` of several (adopting brand, adoption day) pairs, in their order: one query for those
+    not cached since the all-time cells last changed (any fold that touches a month touches them)."""
+    version = scores_version(periods.ALL)
+    keys = [f"scores:adoption:{brand.pk}:{since.year * 100 + since.month}:{version}" for brand, since in adoptions]
+    cached = cache.get_many(keys)
+    missing = [(brand, since) for (brand, since), key in zip(adoptions, keys, strict=True) if key not in cached]
+    if missing:
+        firsts = [_months_back(since.year * 100 + since.month, ADOPTION_MONTHS_BEFORE) for _brand, since in missing]
+        ids = sorted({brand.pk for brand, _since in missing})
+        n = _measure("c", "", "n")
+        rows = _fetch(
+            f"SELECT c.brand_id, c.period, {n}, {_grade_total('c', '')}, {_grade_total('c', '', power=2)}"
+            f" FROM {CELLS} c WHERE c.brand_id IN ({', '.join(['%s'] * len(ids))})"
+            f" AND c.period BETWEEN %s AND %s AND {n} > 0 ORDER BY c.period",
+            [*ids, min(firsts), periods.CODE_RANGES[periods.Kind.MONTH][1]],
+        )
+        fresh = {}
+        for (brand, since), key in zip(adoptions, keys, strict=True):
+            if key not in cached:
+                months = [(period, *sums) for brand_id, period, *sums in rows if brand_id == brand.pk]
+                fresh[key] = _adoption_effect(months, adopted=since.year * 100 + since.month)
+        cache.set_many(fresh, STATS_CACHE_SECONDS)
+        cached.update(fresh)
+    return [cached[key] for key in keys]
+
+
+def adoption_effect(*, brand: Brand, since: date) -> dict:
+    """A brand's mean overall grade (counted ratings, all raters) in the 3 calendar months before the month of
+    `since` and in the months after it, with the change and its 95% interval.
+
+    Read from the brand's monthly cells, the ones `brand_series` reads: a side's mean is the series' monthly
+    means weighted by n. The month of `since` itself is left out, since its cell mixes ratings from before and
+    after. The interval is Welch's, by the normal approximation: change ± 1.96·√(s₁²/n₁ + s₂²/n₂), with each
+    side's sample variance s² from its grade counts; None unless each side has at least two ratings.
+    Returns {"before": side, "after": side, "change", "low", "high", "few"}, a side being {"first", "last"
+    (its months as period keys; "after" runs to its last month with ratings, None if none), "n", "mean"
+    (None if n is 0)}; "few" when either side has fewer than ADOPTION_FEW_RATINGS.
+    """
+    return adoption_effects(adoptions=[(brand, since)])[0]
+
+
+def _adoption_effect(months: list[tuple[int, int, int, int]], *, adopted: int) -> dict:
+    """`adoption_effect` from a brand's months (period, n, sum of grades, sum of squared grades), oldest first,
+    for an adoption in month code `adopted`."""
+    first = _months_back(adopted, ADOPTION_MONTHS_BEFORE)
+    after_months = [m for m in months if m[0] > adopted]
+    windows = {
+        "before": (first, _months_back(adopted, 1), [m for m in months if first <= m[0] < adopted]),
+        "after": (_months_back(adopted, -1), after_months[-1][0] if after_months else None, after_months),
+    }
+    sides = {}
+    variances = {}
+    for name, (window_first, window_last, chosen) in windows.items():
+        count = sum(m[1] for m in chosen)
+        total = sum(float(m[2]) for m in chosen)
+        squares = sum(float(m[3]) for m in chosen)
+        mean = total / count if count else None
+        variances[name] = max((squares - count * mean * mean) / (count - 1), 0.0) if count > 1 else None
+        sides[name] = {
+            "first": periods.period_key(window_first),
+            "last": periods.period_key(window_last) if window_last else None,
+            "n": count,
+            "mean": mean,
+        }
+    before, after = sides["before"], sides["after"]
+    change = low = high = None
+    if before["n"] and after["n"]:
+        change = after["mean"] - before["mean"]
+        if variances["before"] is not None and variances["after"] is not None:
+            half = Z * math.sqrt(variances["before"] / before["n"] + variances["after"] / after["n"])
+            low, high = change - half, change + half
+    return {
+        "before": before,
+        "after": after,
+        "change": change,
+        "low": low,
+        "high": high,
+        "few": min(before["n"], after["n"]) < ADOPTION_FEW_RATINGS,
+    }
