@@ -8,7 +8,14 @@ from django.utils.translation import gettext_lazy as _
 
 from brands import images
 from brands.models import MILESTONE_WEIGHT_MAX, PLAN_YEARS, Brand, Case, Commitment, Milestone, Plan
-from brands.services import MAX_PHOTOS, REVIEW_DECISIONS, decision_label
+from brands.services import (
+    COMMENT_REQUIRED,
+    CONFIRM_REQUIRED,
+    MAX_PHOTOS,
+    REVIEW_DECISIONS,
+    comment_missing_message,
+    decision_label,
+)
 
 
 class ImageUploadField(forms.FileField):
@@ -176,13 +183,38 @@ class ReviewForm(_Form, forms.Form):
         label=_("Comment"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Required when returning or revoking; the organization sees it."),
+        help_text=_(
+            "Required when returning, naming, making a demonstration brand or revoking; the organization sees it."
+        ),
+    )
+    confirm = forms.BooleanField(
+        label=_("I have read the ratings and the rectification record above and confirm this decision."),
+        required=False,
+        help_text=_("Required to name a brand or to make it a demonstration brand."),
     )
 
     def __init__(self, *args, decisions=REVIEW_DECISIONS, **kwargs):
         super().__init__(*args, **kwargs)
         self._helper()
         self.fields["decision"].choices = [(d, decision_label(d)) for d in decisions]
+        if not set(decisions) & set(CONFIRM_REQUIRED):
+            del self.fields["confirm"]
+
+    def clean(self):
+        data = super().clean()
+        decision = data.get("decision")
+        if decision in CONFIRM_REQUIRED and not data.get("confirm"):
+            self.add_error(
+                "confirm",
+                _(
+                    "Tick the box to confirm this decision: naming a brand or making it a demonstration brand"
+                    " is shown to the public at once."
+                ),
+            )
+        # The service refuses it too (for the API); checked here as well so every missing piece shows at once.
+        if decision in COMMENT_REQUIRED and not data.get("comment", "").strip():
+            self.add_error("comment", comment_missing_message(decision))
+        return data
 
 
 class CaseAdoptionForm(_Form, forms.Form):

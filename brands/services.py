@@ -54,7 +54,9 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "revoke": ((S.CULTIVATING, S.NAMED, S.DEMONSTRATION), S.REVOKED),
 }
 REVIEW_DECISIONS = ("return", "approve", "name", "demonstrate", "revoke")
-COMMENT_REQUIRED = ("return", "revoke")
+COMMENT_REQUIRED = ("return", "name", "demonstrate", "revoke")
+# Naming and demonstration status are public honours: the page asks the reviewer to confirm them.
+CONFIRM_REQUIRED = ("name", "demonstrate")
 MAX_PHOTOS = 9
 
 
@@ -66,6 +68,16 @@ def decision_label(decision: str) -> str:
         "name": _("Name the brand"),
         "demonstrate": _("Make it a demonstration brand"),
         "revoke": _("Revoke"),
+    }[decision]
+
+
+def comment_missing_message(decision: str) -> str:
+    """What to ask for when a decision in COMMENT_REQUIRED comes without a comment."""
+    return {
+        "return": _("Say what should be changed."),
+        "name": _("Say why the brand deserves to be named."),
+        "demonstrate": _("Say why the brand should become a demonstration brand."),
+        "revoke": _("Give the reason for revoking."),
     }[decision]
 
 
@@ -172,8 +184,7 @@ def _transition(*, user, brand: Brand, decision: str, comment: str) -> Brand:
             code="illegal_transition",
         )
     if decision in COMMENT_REQUIRED and not comment.strip():
-        message = _("Give the reason for revoking.") if decision == "revoke" else _("Say what should be changed.")
-        raise ApplicationError(message, field="comment")
+        raise ApplicationError(comment_missing_message(decision), field="comment")
     from_status = brand.status
     brand.status = to_status
     brand.save(update_fields=["status", "updated_at"])

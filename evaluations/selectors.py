@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, Q, QuerySet, When
+from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from brands.models import Brand
 from brands.selectors import brand_get_for, brand_public_cache_key, brand_public_get
 from evaluations import integrity, policy
+from evaluations.filters import RectificationFilter
 from evaluations.models import CommentStatus, Evaluation, HoldReason, RatingCodeBatch, Rectification, Surge
 from organizations import rules
 from organizations.models import Membership
@@ -91,6 +92,15 @@ def rectification_get(*, user, pk, action: Action = Action.VIEW) -> Rectificatio
 def rectification_review_queue(*, user) -> QuerySet[Rectification]:
     """What a reviewer must act on: overdue, escalated, and appealed rectifications in the subtree."""
     return rectification_list(user=user, action=Action.REVIEW).filter(REVIEW_QUEUE)
+
+
+def rectification_list_filtered(*, user, data, queue: bool = False) -> RectificationFilter:
+    """The rectifications the user may view (``queue``: the reviewer's queue instead), filtered by ``data``:
+    status, and organization among those in the user's scope. ``.qs`` has the rows (none while the filter
+    is invalid: check ``is_valid()``), ``.form`` the filter form with its errors."""
+    action = Action.REVIEW if queue else Action.VIEW
+    rows = rectification_review_queue(user=user) if queue else rectification_list(user=user, action=action)
+    return RectificationFilter(data, queryset=rows, organizations=rules.organizations_for(user, action))
 
 
 def brands_with_rectification_counts(queryset: QuerySet[Brand]) -> QuerySet[Brand]:
@@ -280,3 +290,24 @@ def surge_evidence(*, surge: Surge) -> dict:
         "with_comment": held.exclude(comment="").count(),
         "with_contact": held.exclude(contact="").count(),
     }
+
+
+# --- a brand's rectification record, for the reviewer's decision page ---------------------------------
+
+
+def rectification_record(*, brand: Brand) -> dict[str, int]:
+    """How the brand's organization has handled its bad reviews, in one aggregate query.
+
+    ``on_time``: answered by the due date (local date of the response); ``overdue``: a response is owed
+    past its due date now; ``ever_overdue``: marked overdue at some point (a reopening starts afresh);
+    ``reopened``: the rater said the problem was not solved; ``open``: not finished yet.
+    """
+    record = brand.rectifications.aggregate(
+        total=Count("pk"),
+        on_time=Count("pk", filter=Q(responded_at__isnull=False, responded_at__date__lte=F("due_on"))),
+        overdue=Count("pk", filter=policy.rectification_overdue_q()),
+        ever_overdue=Count("pk", filter=Q(is_overdue=True)),
+        reopened=Count("pk", filter=Q(reopen_count__gt=0)),
+        open=Count("pk", filter=policy.rectification_open_q()),
+    )
+    return {key: value or 0 for key, value in record.items()}

@@ -234,16 +234,31 @@ def _form_action(request, form, action, success_message: str) -> bool:
     return True
 
 
+def _filtered_rectifications(request, *, queue: bool) -> tuple[dict, int]:
+    """One page of a filtered rectification list, the filter form and the query without the page; 400 when a
+    filter value cannot be read (the form says which)."""
+    filters = selectors.rectification_list_filtered(user=request.user, data=request.GET, queue=queue)
+    valid = filters.is_valid()
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "rectifications": _page(request, filters.qs) if valid else None,
+        "filter_form": filters.form,
+        "query": query.urlencode(),
+    }
+    return context, 200 if valid else 400
+
+
 @login_required
 def workspace_rectifications(request):
     from evaluations.workdays import calendar_gap
 
-    context = {
-        "rectifications": _page(request, selectors.rectification_list(user=request.user, action=Action.VIEW)),
+    context, status = _filtered_rectifications(request, queue=False)
+    context |= {
         "brands": selectors.brands_managed_public(user=request.user),
         "calendar_gap": calendar_gap(),
     }
-    return render(request, "evaluations/workspace_rectification_list.html", context)
+    return render(request, "evaluations/workspace_rectification_list.html", context, status=status)
 
 
 @login_required
@@ -307,12 +322,9 @@ def workspace_appeal(request, pk: int):
 def dashboard_rectifications(request):
     from evaluations.workdays import calendar_gap
 
-    rectifications = _page(request, selectors.rectification_review_queue(user=request.user))
-    return render(
-        request,
-        "evaluations/dashboard_rectification_list.html",
-        {"rectifications": rectifications, "calendar_gap": calendar_gap()},
-    )
+    context, status = _filtered_rectifications(request, queue=True)
+    context["calendar_gap"] = calendar_gap()
+    return render(request, "evaluations/dashboard_rectification_list.html", context, status=status)
 
 
 def _render_dashboard_detail(request, rectification, ruling_form=None, close_form=None, status=200):

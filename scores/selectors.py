@@ -564,6 +564,47 @@ def grade_bar(row: RankingRow) -> list[dict]:
     return segments
 
 
+# --- directory cards: a page of brands' all-time scores ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardScore:
+    """A brand's all-time, all-raters figures for its directory card."""
+
+    n: int  # counted ratings; 0: none yet
+    score: float | None  # None below SCORE_MIN_RATINGS, as in the rankings
+
+
+def brand_card_scores(brand_ids: list[int]) -> dict[int, CardScore]:
+    """The all-time score and n of each brand, in one query for those not cached since the all-time cells
+    last changed (and one more for the period's prior, when one of them has ratings and it is not cached).
+
+    The score is the rankings' Bayesian average, (total + m·C)/(n + m) with the all-time m and C, so a card
+    shows what the brand page and the rankings show.
+    """
+    version = scores_version(periods.ALL)
+    keys = {pk: f"scores:card:{pk}:{version}" for pk in brand_ids}
+    cached = cache.get_many(list(keys.values()))
+    result = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    missing = [pk for pk in brand_ids if pk not in result]
+    if missing:
+        rows = _fetch(
+            f"SELECT c.brand_id, {_measure('c', '', 'n')}, {_grade_total('c', '')} FROM {CELLS} c"
+            f" WHERE c.period = %s AND c.brand_id IN ({', '.join(['%s'] * len(missing))})",
+            [periods.ALL, *missing],
+        )
+        counted = [(pk, n, total) for pk, n, total in rows if n]
+        prior = period_priors(codes=[periods.ALL])[periods.ALL] if counted else None
+        fresh = {pk: CardScore(n=0, score=None) for pk in missing}
+        for pk, n, total in counted:
+            ranked = n >= settings.SCORE_MIN_RATINGS
+            score = (float(total) + prior.m * (prior.mean or 0.0)) / (n + prior.m) if ranked else None
+            fresh[pk] = CardScore(n=n, score=score)
+        cache.set_many({keys[pk]: card for pk, card in fresh.items()}, STATS_CACHE_SECONDS)
+        result.update(fresh)
+    return result
+
+
 # --- several brands at once: the secretary's workspace home ---------------------------------------------------
 # Batched forms of the one-brand reads above, so a page of many brands costs a fixed number of queries.
 

@@ -136,8 +136,8 @@ def test_full_journey_keeps_every_transition(community_brand, secretary, distric
     brand = services.brand_submit(user=secretary, brand=community_brand)
     brand = services.brand_review(user=district_reviewer, brand=brand, decision="return", comment="补充载体")
     brand = services.brand_submit(user=secretary, brand=brand)
-    for decision in ("approve", "name", "demonstrate"):
-        brand = services.brand_review(user=district_reviewer, brand=brand, decision=decision)
+    for decision, comment in (("approve", ""), ("name", "群众认可"), ("demonstrate", "经验可复制")):
+        brand = services.brand_review(user=district_reviewer, brand=brand, decision=decision, comment=comment)
     brand = services.brand_review(user=district_reviewer, brand=brand, decision="revoke", comment="整改不到位")
     rows = list(BrandTransition.objects.order_by("id").values_list("from_status", "to_status", "comment"))
     assert rows == [
@@ -145,8 +145,8 @@ def test_full_journey_keeps_every_transition(community_brand, secretary, distric
         ("submitted", "returned", "补充载体"),
         ("returned", "submitted", ""),
         ("submitted", "cultivating", ""),
-        ("cultivating", "named", ""),
-        ("named", "demonstration", ""),
+        ("cultivating", "named", "群众认可"),
+        ("named", "demonstration", "经验可复制"),
         ("demonstration", "revoked", "整改不到位"),
     ]
 
