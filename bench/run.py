@@ -150,7 +150,7 @@ def copy_ratings(brands, count: int, first_receipt: int, days: list[datetime.dat
     columns = (
         "brand_id, organization_id, overall, management, service, quality, rater_group, comment, contact, "
         "channel, receipt, device_hash, ip_hash, state, state_reason, rated_on, created_at, comment_status, "
-        "comment_reason"
+        "comment_reason, verified"
     )
     rng = random.Random(first_receipt)
     grades = rng.choices(range(1, 6), weights=GRADE_WEIGHTS, k=count)
@@ -168,7 +168,7 @@ def copy_ratings(brands, count: int, first_receipt: int, days: list[datetime.dat
                 day = days[rng.randrange(len(days))]
                 buffer.write(
                     f"{brand_id}\t{organization_id}\t{grade}\t{dimension}\t{dimension}\t\\N\t{GROUPS[i % 5]}\t\t\t"
-                    f"web\tR{receipt:015d}\td{receipt}\ti{receipt % 70000}\t{state}\t\t{day}\t{created_at}\tnone\t\n"
+                    f"web\tR{receipt:015d}\td{receipt}\ti{receipt % 70000}\t{state}\t\t{day}\t{created_at}\tnone\t\tf\n"
                 )
             buffer.seek(0)
             raw.copy_expert(f"COPY evaluations_evaluation ({columns}) FROM STDIN", buffer)

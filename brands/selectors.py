@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import Case as DbCase
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -181,15 +181,6 @@ def recent_decisions(*, user, limit: int = 20) -> QuerySet[Brand]:
 
 def review_queue(*, user) -> QuerySet[Brand]:
     return brand_list_for(user=user, action=rules.Action.REVIEW).filter(status=Brand.Status.SUBMITTED)
-
-
-def status_counts(*, user) -> dict[str, int]:
-    rows = (
-        Brand.objects.filter(rules.scope(user, rules.Action.REVIEW)).order_by().values("status").annotate(n=Count("pk"))
-    )
-    counts = {status: 0 for status in Brand.Status.values}
-    counts.update({row["status"]: row["n"] for row in rows})
-    return counts
 
 
 def overdue_milestones_for(*, user, action: rules.Action) -> QuerySet[Milestone]:

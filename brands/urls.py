@@ -23,7 +23,6 @@ urlpatterns = [
     path("workspace/brands/<str:code>/milestones/<int:pk>/report/", views.report_add, name="workspace-report-add"),
     path("workspace/brands/<str:code>/cases/new/", views.case_edit, name="workspace-case-add"),
     path("workspace/brands/<str:code>/cases/<int:pk>/", views.case_edit, name="workspace-case-edit"),
-    path("dashboard/", views.dashboard_home, name="dashboard"),
     path("dashboard/brands/<str:code>/", views.dashboard_brand, name="dashboard-brand"),
     path("dashboard/cases/<int:pk>/publish/", views.dashboard_case_publish, name="dashboard-case-publish"),
 ]

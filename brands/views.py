@@ -353,23 +353,6 @@ def case_edit(request, code: str, pk: int | None = None):
 
 
 @login_required
-def dashboard_home(request):
-    if not rules.can_any(request.user, rules.Action.REVIEW):
-        raise Http404
-    counts = selectors.status_counts(user=request.user)
-    return render(
-        request,
-        "dashboard/home.html",
-        {
-            "queue": selectors.review_queue(user=request.user),
-            "counts": [(Brand.Status(s).label, s, n) for s, n in counts.items()],
-            "cases": selectors.cases_awaiting(user=request.user),
-            "recent": selectors.recent_decisions(user=request.user),
-        },
-    )
-
-
-@login_required
 def dashboard_brand(request, code: str):
     brand = selectors.brand_workspace_get(user=request.user, code=code, action=rules.Action.REVIEW)
     decisions = services.decisions_available(brand=brand)

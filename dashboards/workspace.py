@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from pygal.style import Style
 
-from dashboards import workspace_selectors
+from dashboards import selectors, workspace_selectors
 from organizations import rules
 from organizations.rules import Action
 
@@ -78,5 +78,12 @@ def workspace_home(request):
     for brand in brands:
         has_trend = brand.scores is not None and brand.scores.has_trend
         brand.trend_chart = trend_chart(brand.scores.trend) if has_trend else ""
-    context = {"brands": brands, "can_file": rules.can_any(request.user, Action.MANAGE)}
+    warnings = selectors.open_warnings_by_brand(brand_ids=[brand.pk for brand in brands])
+    for brand in brands:
+        brand.open_warnings = warnings.get(brand.pk, [])
+    context = {
+        "brands": brands,
+        "can_file": rules.can_any(request.user, Action.MANAGE),
+        "support_cases": selectors.cases_for_workspace(user=request.user),
+    }
     return render(request, "workspace/home.html", context)

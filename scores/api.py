@@ -93,6 +93,7 @@ def _cached(request, version: str, build):
         OpenApiParameter("period", OpenApiTypes.STR, description="YYYY-MM, YYYY-Qn, YYYY or all (default)"),
         OpenApiParameter("domain", OpenApiTypes.STR, description="organization domain; ranks within the domain"),
         OpenApiParameter("parent", OpenApiTypes.INT, description="parent organization id; ranks within it"),
+        OpenApiParameter("subtree", OpenApiTypes.INT, description="organization id; ranks every brand in its subtree"),
         OpenApiParameter("group", OpenApiTypes.STR, description="rater group: masses, member or sub_org"),
     ]
 )

@@ -1,4 +1,4 @@
-"""The ranking filters (period, domain, parent, rater group), validated once for the page, the CSV and the API."""
+"""The ranking filters (period, domain, parent, subtree, rater group), validated once for page, CSV and API."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +16,8 @@ class RankingFilterForm(forms.Form):
     )
     # Ids are 64-bit: a longer number is a field error here, not an overflow in the query.
     parent = forms.IntegerField(label=_("Parent organization"), required=False, min_value=1, max_value=2**63 - 1)
+    # Every brand in an organization's subtree (the dashboard's scope), rather than its children's.
+    subtree = forms.IntegerField(label=_("Within organization"), required=False, min_value=1, max_value=2**63 - 1)
     group = forms.ChoiceField(
         label=_("Rater group"), required=False, choices=[("", _("All raters"))] + Evaluation.RaterGroup.choices
     )
@@ -36,6 +38,7 @@ class RankingFilterForm(forms.Form):
             "domain": data["domain"],
             "parent": data["parent"],
             "rater_group": data["group"],
+            "subtree": data["subtree"],
         }
 
 

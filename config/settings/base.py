@@ -322,3 +322,20 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- Dashboards: precomputed figures, early warnings (后进帮扶) -------------------------------------
+# Warning rules (dashboards.services.warnings_evaluate), evaluated with the figures every hour:
+# a ranked brand in the bottom share of its domain's ranking in each of the last two complete months;
+WARNING_BOTTOM_SHARE = env.float("WARNING_BOTTOM_SHARE", default=0.1)
+# the last complete month's mean grade below the three months before by more than this many standard
+# errors (one-sided 1%), each side with at least WARNING_FALL_MIN_RATINGS ratings;
+WARNING_FALL_Z = env.float("WARNING_FALL_Z", default=2.33)
+WARNING_FALL_MIN_RATINGS = env.int("WARNING_FALL_MIN_RATINGS", default=10)
+# at least this many overdue rectifications, or overdue plan milestones;
+WARNING_OVERDUE_RECTIFICATIONS = env.int("WARNING_OVERDUE_RECTIFICATIONS", default=2)
+WARNING_OVERDUE_MILESTONES = env.int("WARNING_OVERDUE_MILESTONES", default=2)
+# no rating at all for this many days.
+WARNING_SILENT_DAYS = env.int("WARNING_SILENT_DAYS", default=30)
+CELERY_BEAT_SCHEDULE.update(
+    {"dashboards-refresh": {"task": "dashboards.refresh", "schedule": crontab(minute=15)}},
+)

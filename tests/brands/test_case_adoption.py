@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from brands import services
 from brands.models import Case, CaseAdoption
@@ -112,7 +112,7 @@ def test_an_unpublished_case_cannot_be_adopted(client, secretary, published_case
     client.force_login(secretary)
     assert client.post(adopt_url(published_case), {"brand": adopter.code}).status_code == 404
     published_case.refresh_from_db()
-    with pytest.raises(ApplicationError) as refused:
+    with translation.override("en"), pytest.raises(ApplicationError) as refused:
         services.case_adopt(user=secretary, case=published_case, brand=adopter)
     assert refused.value.message == "Only a published case can be adopted."
     assert CaseAdoption.objects.count() == 0
@@ -124,7 +124,7 @@ def test_a_brand_adopts_a_case_once(client, secretary, published_case, adopter):
     response = client.post(adopt_url(published_case), {"brand": adopter.code}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert "“红色家园” has already adopted this case." in response.content.decode()
-    with pytest.raises(ApplicationError) as refused:
+    with translation.override("en"), pytest.raises(ApplicationError) as refused:
         services.case_adopt(user=secretary, case=published_case, brand=adopter)
     assert (refused.value.status, refused.value.code) == (409, "already_adopted")
     assert CaseAdoption.objects.count() == 1
@@ -134,11 +134,11 @@ def test_the_service_refuses_its_own_case_a_private_brand_and_other_organization
     secretary, other_secretary, published_case, adopter, tree
 ):
     own = published_case.brand
-    with pytest.raises(ApplicationError) as refused:
+    with translation.override("en"), pytest.raises(ApplicationError) as refused:
         services.case_adopt(user=other_secretary, case=published_case, brand=own)
     assert refused.value.message == "A brand cannot adopt its own case."
     draft = make_brand(tree["community"], "DRAFT2", status="draft")
-    with pytest.raises(ApplicationError) as refused:
+    with translation.override("en"), pytest.raises(ApplicationError) as refused:
         services.case_adopt(user=secretary, case=published_case, brand=draft)
     assert refused.value.message == "Only a public brand (cultivating, named or demonstration) can adopt a case."
     with pytest.raises(Http404):  # not a manager of the adopting brand: as if it did not exist

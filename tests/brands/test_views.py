@@ -179,9 +179,15 @@ def test_dashboard_counts_and_cases(client, district_reviewer, tree, case_author
     Case.objects.update(status=Case.Status.SUBMITTED)
     BrandFactory(organization=tree["grid"], status=S.SUBMITTED)
     BrandFactory(organization=tree["enterprise"], status=S.SUBMITTED)  # outside 市北区
+    from django.utils import timezone
+
+    from dashboards.services import figures_refresh
+
+    figures_refresh()
     client.force_login(district_reviewer)
-    response = client.get("/dashboard/")
-    counts = {status: n for _label, status, n in response.context["counts"]}
+    today = timezone.localdate()
+    response = client.get("/dashboard/", {"period": f"{today.year}-{today.month:02d}"})
+    counts = {status: n for status, _label, n in response.context["figures"]["current"].statuses}
     assert counts == {
         "draft": 0,
         "submitted": 1,
@@ -191,7 +197,7 @@ def test_dashboard_counts_and_cases(client, district_reviewer, tree, case_author
         "demonstration": 0,
         "revoked": 0,
     }
-    assert list(response.context["cases"]) == [case_author["case"]]
+    assert list(response.context["awaiting"]) == [case_author["case"]]
     assert client.post(f"/dashboard/cases/{case_author['case'].pk}/publish/").status_code == 302
     assert Case.objects.get().status == Case.Status.PUBLISHED
 
@@ -536,6 +542,7 @@ def test_query_counts_workspace_and_dashboard(client, tree, secretary, district_
         client.force_login(secretary)
         own = count_queries(client, "/workspace/")
         client.force_login(district_reviewer)
+        client.get("/dashboard/")  # the dashboard caches its ranking and priors per scores version
         return own, count_queries(client, "/dashboard/")
 
     fill(1)

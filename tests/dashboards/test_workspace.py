@@ -295,4 +295,4 @@ def test_query_count_is_the_same_for_1_and_10_brands(client, secretary, tree):
     with_ten = counts()
     assert len(client.get("/workspace/").context["brands"]) == 10
     assert with_ten == with_one
-    assert with_one[0] <= 16
+    assert with_one[0] <= 18  # brands, rectifications, plans, scores, warnings, 帮扶 cases and their actions

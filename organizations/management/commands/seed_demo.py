@@ -15,6 +15,7 @@ SEEDERS = [
     "organizations.demo",
     "brands.demo",
     "evaluations.demo",  # after the brands seeder: rates the public demo brands
+    "dashboards.demo",  # last: figures, warnings and a 帮扶 case over all of the above
 ]
 
 
