@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from brands.models import Brand
 from organizations.models import Organization
@@ -84,8 +85,8 @@ class SupportCase(models.Model):
     """A 帮扶 case: a lagging organization paired with a mentor organization, with actions and a closing review."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("帮扶 case status", "Open")
+        CLOSED = "closed", pgettext_lazy("帮扶 case status", "Closed")
 
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="support_cases", verbose_name=_("organization helped")
