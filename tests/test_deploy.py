@@ -47,7 +47,7 @@ def test_app_environment_matches_the_settings_variables():
 
 def test_volumes_keep_the_database_and_media():
     data = compose()
-    assert set(data["volumes"]) == {"pgdata", "media"}
+    assert set(data["volumes"]) == {"pgdata", "redis", "media"}
     assert "pgdata:/var/lib/postgresql/data" in data["services"]["postgres"]["volumes"]
     assert "media:/app/media" in data["services"]["web"]["volumes"]
     assert data["services"]["web"]["environment"]["MEDIA_ROOT"] == "/app/media"
