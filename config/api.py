@@ -1,6 +1,10 @@
 """API plumbing shared by every app: the exception handler, the JSON parser, content negotiation for
 JSON-only views."""
 
+import codecs
+import json
+import math
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -28,14 +32,30 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+def _finite_float(text: str) -> float:
+    """JSON has no infinity; Python's decoder reads a number too large for a float (``1e400``) as one."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("numbers must be finite")
+    return value
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, but a body nested too deeply for Python's decoder is a 400 like any bad JSON."""
+    """DRF's JSON parser, stricter: a body nested too deeply for Python's decoder and a number that is
+    not finite (``1e400``, ``NaN``, ``Infinity``) are a 400 without a field, like any bad JSON."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        encoding = parsers.get_encoding(parser_context or {})
         try:
-            return super().parse(stream, media_type, parser_context)
+            return json.load(codecs.getreader(encoding)(stream), parse_float=_finite_float, parse_constant=_no_constant)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply") from None
+        except ValueError as error:
+            raise exceptions.ParseError(f"JSON parse error - {error}") from None
 
 
 def field_value(field: serializers.Field, data, name: str):

@@ -1,0 +1,118 @@
+"""Bad input is a 4xx, never a 500: control characters in URLs, non-finite JSON numbers."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RoutePattern
+
+from tests.factories import BrandFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+def routes_with_text_parameters(patterns=None, prefix: str = ""):
+    """Every route (a `path()` string, prefixes joined) that takes a str or path parameter."""
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if not isinstance(entry.pattern, RoutePattern):
+            continue  # regex routes (admin's app index) accept only fixed names
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from routes_with_text_parameters(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern) and any(
+            (match["converter"] or "str") in ("str", "path") for match in PARAMETER.finditer(route)
+        ):
+            yield route
+
+
+def with_value(route: str, text: str) -> str:
+    def replace(match):
+        return "1" if match["converter"] == "int" else text
+
+    return "/" + PARAMETER.sub(replace, route)
+
+
+ROUTES = sorted(set(routes_with_text_parameters()))
+
+
+def test_the_walk_finds_the_code_and_receipt_routes():
+    assert "b/<str:code>/" in ROUTES
+    assert "track/<str:receipt>/" in ROUTES
+    assert "api/v1/evaluations/<str:receipt>/" in ROUTES
+    assert len(ROUTES) >= 16
+
+
+@pytest.mark.parametrize("text", ["%00", "RED%00234", "%1F", "%7F", "%C2%85"])
+@pytest.mark.parametrize("who", ["anonymous", "secretary", "reviewer", "superuser"])
+def test_a_control_character_in_a_url_is_404_on_every_route(tree, secretary, city_reviewer, who, text):
+    BrandFactory(organization=tree["community"], code="RED234")
+    users = {
+        "secretary": secretary,
+        "reviewer": city_reviewer,
+        "superuser": UserFactory(username="root", is_superuser=True, is_staff=True),
+    }
+    client = Client(raise_request_exception=False)
+    if who in users:
+        client.force_login(users[who])
+    answers = {}
+    for route in ROUTES:
+        url = with_value(route, text)
+        answers[url] = (client.get(url).status_code, client.post(url).status_code)
+    assert {url: codes for url, codes in answers.items() if codes != (404, 404)} == {}
+
+
+def test_a_control_character_in_a_url_is_the_site_404_page(tree):
+    response = Client().get("/b/%00/")
+    assert response.status_code == 404
+    assert "404.html" in [template.name for template in response.templates]
+
+
+def test_a_good_code_still_resolves(tree):
+    brand = BrandFactory(organization=tree["community"], code="RED234", status="named")
+    assert Client().get(f"/b/{brand.code}/").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/brands/?q=%00", "/rankings/?q=a%00", "/track/?receipt=%00", "/brands/?%00=1"])
+def test_a_nul_in_the_query_string_is_400(tree, url):
+    assert Client(raise_request_exception=False).get(url).status_code == 400
+
+
+# --- JSON bodies -------------------------------------------------------------------------------------
+
+FINITE_ONLY = {"detail": "JSON parse error - numbers must be finite"}
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "1.5e999"])
+def test_a_number_too_large_for_a_float_in_a_rating_is_a_fieldless_400(api_client, tree, number):
+    brand = BrandFactory(organization=tree["community"], code="RED234", status="named")
+    response = api_client.post(
+        f"/api/v1/brands/{brand.code}/evaluations/", f'{{"overall": {number}}}', content_type="application/json"
+    )
+    assert (response.status_code, response.json()) == (400, FINITE_ONLY)
+    assert brand.evaluations.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ('{"name": 1e400}', "JSON parse error - numbers must be finite"),
+        ('{"name": NaN}', "JSON parse error - NaN is not valid JSON"),
+        ('{"name": -Infinity}', "JSON parse error - -Infinity is not valid JSON"),
+    ],
+)
+def test_non_finite_numbers_are_refused_on_an_authenticated_endpoint(api_client, tree, secretary, body, detail):
+    api_client.force_authenticate(secretary)
+    response = api_client.post("/api/v1/brands/", body, content_type="application/json")
+    assert (response.status_code, response.json()) == (400, {"detail": detail})
+
+
+def test_ordinary_numbers_still_parse(api_client, tree):
+    brand = BrandFactory(organization=tree["community"], code="RED234", status="named")
+    response = api_client.post(
+        f"/api/v1/brands/{brand.code}/evaluations/", '{"overall": 1.0e0}', content_type="application/json"
+    )
+    assert response.status_code == 201
+    assert brand.evaluations.get().overall == 1
