@@ -388,8 +388,16 @@ def moderation_comments(request):
 def moderation_comment(request, pk: int):
     evaluation = selectors.evaluation_moderation_get(user=request.user, pk=pk)
     form = ModerationNoteForm(request.POST)
-    form.is_valid()
-    publish = request.POST.get("decision") == "publish"
+    decision = request.POST.get("decision")
+    if not form.is_valid() or decision not in ("publish", "hide"):
+        # Nothing changes on a request the page's buttons could not have sent; say why, on the list.
+        for error in form.errors.get("note", []):
+            messages.error(request, error)
+        if decision not in ("publish", "hide"):
+            messages.error(request, _("Choose whether to publish or to hide the comment."))
+        evaluations = _page(request, selectors.comments_awaiting_moderation(user=request.user))
+        return render(request, "evaluations/moderation_comment_list.html", {"evaluations": evaluations}, status=400)
+    publish = decision == "publish"
     try:
         services.evaluation_moderate_comment(
             evaluation=evaluation, publish=publish, actor=request.user, note=form.cleaned_data.get("note", "")
@@ -412,7 +420,11 @@ def moderation_flagged(request):
 def moderation_restore(request, pk: int):
     evaluation = selectors.evaluation_flagged_get(user=request.user, pk=pk)
     form = ModerationNoteForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        for error in form.errors.get("note", []):
+            messages.error(request, error)
+        evaluations = _page(request, selectors.evaluations_flagged(user=request.user))
+        return render(request, "evaluations/moderation_flagged_list.html", {"evaluations": evaluations}, status=400)
     try:
         services.evaluation_restore(evaluation=evaluation, actor=request.user, note=form.cleaned_data.get("note", ""))
     except ApplicationError as error:

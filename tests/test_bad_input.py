@@ -116,3 +116,49 @@ def test_ordinary_numbers_still_parse(api_client, tree):
     )
     assert response.status_code == 201
     assert brand.evaluations.get().overall == 1
+
+
+# --- Forms act only when valid: moderation -------------------------------------------------------
+
+
+def _comment(brand, text: str, device: str):
+    from evaluations import integrity, services
+
+    signals = integrity.ClientSignals(ip="10.5.5.5", device_key=device)
+    return services.evaluation_submit(brand=brand, overall=4, comment=text, signals=signals, channel="api").evaluation
+
+
+@pytest.mark.parametrize(
+    ("data", "messages"),
+    [
+        ({"decision": "delete"}, ["Choose whether to publish or to hide the comment."]),
+        ({}, ["Choose whether to publish or to hide the comment."]),
+        ({"decision": "hide", "note": "长" * 201}, ["Ensure this value has at most 200 characters (it has 201)."]),
+    ],
+)
+def test_an_invalid_moderation_request_is_400_and_changes_nothing(client, tree, district_reviewer, data, messages):
+    from tests.factories import make_brand
+
+    brand = make_brand(tree["community"], code="hyl01")
+    evaluation = _comment(brand, "你们是骗子", "a")
+    before = (evaluation.comment_status, evaluation.comment_reason)
+    client.force_login(district_reviewer)
+    response = client.post(f"/dashboard/moderation/{evaluation.pk}/comment/", data, HTTP_ACCEPT_LANGUAGE="en")
+    evaluation.refresh_from_db()
+    assert response.status_code == 400
+    assert (evaluation.comment_status, evaluation.comment_reason) == before
+    assert [str(m) for m in response.context["messages"]] == messages
+
+
+def test_a_restore_with_a_note_too_long_is_400_and_changes_nothing(client, tree, district_reviewer):
+    from evaluations import integrity, services
+    from tests.factories import make_brand
+
+    brand = make_brand(tree["community"], code="hyl01")
+    signals = integrity.ClientSignals(ip="10.6.6.6", device_key="z", honeypot="x", user_agent="u")
+    flagged = services.evaluation_submit(brand=brand, overall=5, signals=signals, channel="api").evaluation
+    client.force_login(district_reviewer)
+    response = client.post(f"/dashboard/moderation/flagged/{flagged.pk}/restore/", {"note": "长" * 201})
+    flagged.refresh_from_db()
+    assert (response.status_code, flagged.state) == (400, "flagged")
+    assert [str(m) for m in response.context["messages"]] == ["确保该变量包含不超过 200 字符 (目前字符数 201)。"]
