@@ -8,23 +8,27 @@ the display sizes the pages use.
 
 import contextlib
 import io
+import math
 import uuid
 import warnings
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
 # The normalized original is capped so a phone photo does not weigh 10 MB on a weak connection.
 ORIGINAL_MAX_SIDE = 2048
 
 # Display sizes per kind of image: (longest side in px).
 SIZES = {"logo": 256, "cover": 1200, "photo": 480}
+
+# Pillow's own guard, for every Image.open in the process: it warns past this and refuses past twice it.
+Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
 
 
 @dataclass(frozen=True)
@@ -54,34 +58,49 @@ def normalize(upload, *, kind: str) -> NormalizedImage:
     if len(data) > MAX_BYTES:
         raise ValidationError(_("Images may be at most 5 MB."))
     not_an_image = ValidationError(_("This file is not a JPEG, PNG or WebP image."), code="invalid_image")
+    limit = settings.IMAGE_MAX_PIXELS
     try:
         with warnings.catch_warnings():
-            # Pillow warns (and past twice the limit raises) on decompression bombs; both are a refusal here.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            # Pillow warns past its limit (the same one) and raises past twice it; below the warning, our
+            # own check refuses with the image's size.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))  # lazy: reads the header only
             if image.format not in ALLOWED_FORMATS:
                 raise not_an_image
             width, height = image.size
-            if width * height > MAX_PIXELS:
+            if width * height > limit:
                 raise ValidationError(
-                    _("The image is %(width)d × %(height)d pixels; at most 40 megapixels are accepted."),
-                    params={"width": width, "height": height},
+                    _("The image is %(width)d × %(height)d pixels; at most %(megapixels)s megapixels are accepted."),
+                    params={
+                        "width": width,
+                        "height": height,
+                        "megapixels": f"{limit / 1_000_000:g}",
+                        "ten_thousand_pixels": f"{limit / 10_000:g}",  # for languages that count in 万
+                    },
                     code="too_many_pixels",
                 )
+            # A JPEG decodes at 1/2, 1/4 or 1/8 scale for free: no larger than the stored original needs.
+            scale = max(width, height) / ORIGINAL_MAX_SIDE
+            if image.format == "JPEG" and scale >= 2:
+                image.draft(None, (math.ceil(width / scale), math.ceil(height / scale)))
             image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except Image.DecompressionBombError:
         raise ValidationError(_("The image has too many pixels to be processed."), code="too_many_pixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise not_an_image from None
 
+    # One full-size copy at a time: convert (only when the mode needs it, e.g. palette images, which
+    # resize badly), shrink in place to the stored size, and only then turn upright and derive the display size.
+    keep_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    mode = "RGBA" if keep_alpha else "RGB"
+    if image.mode != mode:
+        image = image.convert(mode)  # keeps ``info``, where exif_transpose finds the orientation
+    image.thumbnail((ORIGINAL_MAX_SIDE, ORIGINAL_MAX_SIDE))
     # Keep the photo upright once the orientation tag is gone. Unreadable EXIF leaves the pixels as stored:
     # they are fine, only their orientation is unknown.
     with contextlib.suppress(SyntaxError, ValueError, OSError, KeyError, TypeError):
         image = ImageOps.exif_transpose(image)
-    keep_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-    image = image.convert("RGBA" if keep_alpha else "RGB")
-    original = image.copy()
-    original.thumbnail((ORIGINAL_MAX_SIDE, ORIGINAL_MAX_SIDE))
+    original = image
     display = image.copy()
     display.thumbnail((SIZES[kind], SIZES[kind]))
     stem = uuid.uuid4().hex
