@@ -5,8 +5,9 @@ import copy
 from django.conf import settings
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -255,22 +256,26 @@ class EvaluationTrackView(APIView):
         return Response(EvaluationTrackSerializer(evaluation).data)
 
 
-class RectificationListView(APIView):
-    permission_classes = [IsAuthenticated]
+@extend_schema(
+    parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=Rectification.Status.values)],
+)
+class RectificationListView(generics.ListAPIView):
+    """The rectifications of the organizations the caller may see, one page at a time (``?page=``)."""
 
-    @extend_schema(responses=RectificationSerializer(many=True))
-    def get(self, request):
-        queryset = selectors.rectification_list(user=request.user, action=Action.VIEW)
-        status_filter = request.query_params.get("status")
-        if status_filter:
+    permission_classes = [IsAuthenticated]
+    serializer_class = RectificationSerializer
+    # A generic view, so that the document describes the paginated page the view answers with.
+    pagination_class = PageNumberPagination
+    filter_backends: list = []
+
+    def get_queryset(self):
+        queryset = selectors.rectification_list(user=self.request.user, action=Action.VIEW)
+        if self.request.query_params.get("status"):
             status_filter = field_value(
-                serializers.ChoiceField(Rectification.Status.choices), request.query_params, "status"
+                serializers.ChoiceField(Rectification.Status.choices), self.request.query_params, "status"
             )
             queryset = queryset.filter(status=status_filter)
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        serializer = RectificationSerializer(page, many=True, context={"request": request})
-        return paginator.get_paginated_response(serializer.data)
+        return queryset
 
 
 class RectificationRespondView(APIView):
