@@ -68,8 +68,35 @@ def client_ip(request) -> str:
         return remote
 
 
+# Hashes of a client address (alone or with its user agent) are keyed with the day's random secret
+# (organizations.DailyHashKey), deleted after EVALUATION_IP_KEY_DAYS days: there are only 2^32 IPv4
+# addresses, so a hash under a key that still exists could be reversed by trying them all. What they key
+# (throttle and network counters, the device fallback of one rating per device, brand and day, the
+# distinct addresses of a surge day) needs them stable within a day only. Other kinds (device cookies,
+# rating codes, the proof-of-work key) must stay stable longer and use EVALUATION_HASH_SALT.
+ADDRESS_KINDS = frozenset({"ip", "net", "ip-ua"})
+_day_secrets: dict = {}  # this process's copy of the day's secret, by day
+
+
+def _day_secret(day) -> str:
+    secret = _day_secrets.get(day)
+    if secret is None:
+        from organizations.models import DailyHashKey
+
+        key, created = DailyHashKey.objects.get_or_create(day=day, defaults={"secret": secrets.token_hex(32)})
+        if created:
+            DailyHashKey.objects.filter(day__lte=day - timedelta(days=settings.EVALUATION_IP_KEY_DAYS)).delete()
+        secret = key.secret
+        _day_secrets.clear()  # keep one day: yesterday's secret is never asked for again
+        _day_secrets[day] = secret
+    return secret
+
+
 def salted_hash(kind: str, value: str) -> str:
-    key = f"{settings.EVALUATION_HASH_SALT}:{kind}".encode()
+    if kind in ADDRESS_KINDS:
+        key = f"{settings.EVALUATION_IP_SALT}:{_day_secret(timezone.localdate())}:{kind}".encode()
+    else:
+        key = f"{settings.EVALUATION_HASH_SALT}:{kind}".encode()
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
@@ -87,7 +114,7 @@ def device_hash_for(signals: ClientSignals) -> str:
     """The device key if the client has one, else IP and user agent together."""
     if signals.device_key:
         return salted_hash("device", signals.device_key[:200])
-    return salted_hash("device", f"ip-ua:{signals.ip}|{signals.user_agent[:300]}")
+    return salted_hash("ip-ua", f"{signals.ip}|{signals.user_agent[:300]}")
 
 
 def new_device_key() -> str:

@@ -80,3 +80,44 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.organization}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API (organizations.authentication): stored as a hash, it expires, its owner
+    revokes it by logging out, and a new password ends it (the fingerprint no longer matches)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    # SHA-256 of the token: the token is 256 random bits, so a fast hash cannot be reversed by guessing.
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    # An HMAC of the user's password hash when the token was issued.
+    password_fingerprint = models.CharField(_("password fingerprint"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class DailyHashKey(models.Model):
+    """A random secret for one day, with which client addresses are hashed (evaluations.integrity.salted_hash).
+
+    Deleted a few days later: a stored address hash can then no longer be recomputed, so not reversed by
+    hashing every IPv4 address, even by someone holding the database and the settings.
+    """
+
+    day = models.DateField(_("day"), unique=True)
+    secret = models.CharField(_("secret"), max_length=64)
+
+    class Meta:
+        verbose_name = _("daily hash key")
+        verbose_name_plural = _("daily hash keys")
+
+    def __str__(self) -> str:
+        return str(self.day)

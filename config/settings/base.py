@@ -6,6 +6,7 @@ tunables below. With nothing set, the site runs on a SQLite file with Celery
 tasks executed eagerly and a local-memory cache.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,7 +35,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -60,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns a lockout noticed during the login into the lockout page or answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -147,6 +152,11 @@ AUTH_USER_MODEL = "organizations.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+# Axes first: it refuses a locked-out username and address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -189,7 +199,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "organizations.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -219,14 +229,66 @@ SPECTACULAR_SETTINGS = {
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="portal@localhost")
 
-# --- Security behind a proxy ----------------------------------------------
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
+# --- Security (README, "Security") -------------------------------------------
+# Production (DEBUG off) assumes HTTPS in front: secure cookies and HSTS by default; a plain-HTTP
+# intranet sets SESSION_COOKIE_SECURE=false and CSRF_COOKIE_SECURE=false.
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# Sent on HTTPS responses only (browsers ignore it over HTTP). Subdomains and preload are opt-in: they
+# bind every other host of the domain, which the portal does not own.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Behind the proxy the redirect to HTTPS belongs to whatever terminates TLS in front of it: Django sees
+# the scheme only through X-Forwarded-Proto, and a TLS terminator that speaks plain HTTP to nginx would
+# make a redirect here loop. Without a proxy set it where gunicorn faces clients over TLS.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container's health check speaks plain HTTP to gunicorn
+SILENCED_SYSTEM_CHECKS = [
+    # The opt-ins above, left off on purpose (check --deploy asks for both).
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+    # Behind a trusted proxy the redirect is the TLS terminator's job (above).
+    *([] if SECURE_SSL_REDIRECT or not TRUSTED_PROXY_COUNT else ["security.W008"]),
+]
+# Content-Security-Policy (django-csp): everything is served from this origin, nothing inline. The rating
+# form's proof-of-work widget (static/vendor/altcha) solves in a Web Worker it starts from a blob: URL;
+# its stylesheet is a static file (rate_form.html). Charts are SVG with their styles in static CSS.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Failed logins (django-axes), on the login page and the API's token endpoint: after AXES_FAILURE_LIMIT
+# failures for one username from one address, that pair is refused for AXES_COOLOFF_MINUTES (each further
+# try restarts the wait). The pair, not the username alone, so that nobody can lock a secretary out from
+# elsewhere by typing her name; not the address alone, so that an office behind one NAT address is not
+# locked out by one colleague. The address is the one the rating throttles trust (TRUSTED_PROXY_COUNT).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", default=15)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "evaluations.integrity.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "organizations.authentication.lockout_response"
+# API tokens (organizations.authentication): each login makes one, valid this long; logout and a new
+# password end it sooner.
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=24 * 7)
 
 LOGGING = {
     "version": 1,
@@ -247,8 +309,12 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 # --- Evaluations: integrity, rectifications, notifications (issue 4) -------
 from celery.schedules import crontab as _crontab  # noqa: E402
 
-# Salt of the device and IP hashes; rotate only together with a purge of old hashes.
+# Salt of the device-cookie and rating-code hashes; rotate only together with a purge of old hashes.
 EVALUATION_HASH_SALT = env("EVALUATION_HASH_SALT", default=SECRET_KEY)
+# Client addresses are hashed with a random secret of the day (organizations.DailyHashKey, made on the
+# first rating of the day), deleted after this many days, and with this optional pepper from the environment.
+EVALUATION_IP_KEY_DAYS = env.int("EVALUATION_IP_KEY_DAYS", default=2)
+EVALUATION_IP_SALT = env("EVALUATION_IP_SALT", default="")
 # Throttles (429): submissions per client IP per brand and per client IP overall, in one window (seconds).
 # They stop abuse of the server only: a busy community behind one address (community Wi-Fi, carrier NAT)
 # stays well below them; its ratings are stored and, past the network limit below, held for review.

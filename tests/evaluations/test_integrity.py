@@ -36,15 +36,18 @@ def test_networks_group_neighbours():
     assert integrity.network_of("2001:db8:1:2::5") == "2001:db8:1::/48"
 
 
-def test_hashes_are_salted_and_never_the_raw_value():
+def test_hashes_are_salted_and_never_the_raw_value(db):
     value = integrity.salted_hash("ip", "203.0.113.9")
+    device = integrity.salted_hash("device", "203.0.113.9")
     assert len(value) == 64 and "203" not in value
-    assert value != integrity.salted_hash("device", "203.0.113.9")
-    with override_settings(EVALUATION_HASH_SALT="other"):
+    assert value != device
+    with override_settings(EVALUATION_IP_SALT="other"):  # addresses: the day's key and this pepper
         assert integrity.salted_hash("ip", "203.0.113.9") != value
+    with override_settings(EVALUATION_HASH_SALT="other"):  # everything else
+        assert integrity.salted_hash("device", "203.0.113.9") != device
 
 
-def test_device_falls_back_to_ip_and_user_agent():
+def test_device_falls_back_to_ip_and_user_agent(db):
     a = integrity.ClientSignals(ip="1.1.1.1", user_agent="A")
     b = integrity.ClientSignals(ip="1.1.1.1", user_agent="B")
     keyed = integrity.ClientSignals(ip="1.1.1.1", user_agent="A", device_key="k")
