@@ -1,14 +1,20 @@
-"""Site-wide pages that belong to no single app: the home page and the health check."""
+"""Site-wide pages that belong to no single app: the home page, the health check, uploaded media."""
+
+import posixpath
 
 import redis
 from django.conf import settings
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.static import serve
 
+from brands.models import Brand, ReportPhoto
 from config import degraded
+from organizations import rules
+from organizations.models import Organization
 
 
 def home(request):
@@ -54,9 +60,53 @@ def healthz(request):
     return JsonResponse({"status": "degraded" if is_degraded else "ok", **body})
 
 
+# Where brands.models stores its images (upload_to), longest prefix first: the model and the column
+# that names a file under it, and the path from that row to the brand's status.
+BRAND_MEDIA = (
+    ("brands/logos/small/", Brand, "logo_small", "status"),
+    ("brands/logos/", Brand, "logo", "status"),
+    ("brands/covers/medium/", Brand, "cover_medium", "status"),
+    ("brands/covers/", Brand, "cover", "status"),
+    ("brands/photos/thumbs/", ReportPhoto, "thumbnail", "report__milestone__plan__brand__status"),
+    ("brands/photos/", ReportPhoto, "image", "report__milestone__plan__brand__status"),
+)
+# Public images are named by a random stem and replaced under a new name, so caches may keep them; an
+# hour bounds how long one stays cached after its brand leaves the public (revoked).
+PUBLIC_MEDIA_MAX_AGE = 3600
+
+
+def _brand_media_owner(name: str) -> tuple[str, str] | None:
+    """(brand status, organization path) of the brand whose image this is, in one query; None if no
+    brand row names the file (a replaced image, a stray file)."""
+    for prefix, model, column, status in BRAND_MEDIA:
+        if name.startswith(prefix):
+            return model.objects.filter(**{column: name}).values_list(status, "organization__path").first()
+    return None
+
+
 def media(request, path):
-    """An uploaded file. A name the filesystem refuses (too long, say) is a file that is not there."""
+    """An uploaded file. A name the filesystem refuses (too long, say) is a file that is not there.
+
+    A brand's images (logo, cover, report photos) are public while the brand is; otherwise, and for a file
+    no brand names, they are a 404 for anyone who may not view the brand's organization (organizations.rules).
+    """
+    name = posixpath.normpath(path).lstrip("/")  # as serve() resolves it: ``x/../brands/...`` is checked too
+    public = True
+    if name.startswith("brands/"):
+        owner = _brand_media_owner(name)
+        if owner is None:
+            raise Http404
+        status, organization_path = owner
+        public = status in Brand.PUBLIC_STATUSES
+        # rules.can reads only the organization's path: no second query for the organization itself.
+        if not public and not rules.can(request.user, rules.Action.VIEW, Organization(path=organization_path)):
+            raise Http404
     try:
-        return serve(request, path, document_root=settings.MEDIA_ROOT)
+        response = serve(request, path, document_root=settings.MEDIA_ROOT)
     except OSError:
         raise Http404 from None
+    if public:
+        patch_cache_control(response, public=True, max_age=PUBLIC_MEDIA_MAX_AGE)
+    else:
+        patch_cache_control(response, private=True, no_cache=True)
+    return response
