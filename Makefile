@@ -21,7 +21,7 @@ run: setup
 	DEBUG=true $(BIN)/python manage.py aggregate_scores --full
 	DEBUG=true $(BIN)/python manage.py refresh_dashboards
 	@echo "Open http://127.0.0.1:8000/  (Ctrl-C stops the server)"
-	DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:$(or $(PORT),8000)
 
 # The whole suite; browser tests are skipped (with a note) where Chromium is absent.
 test: setup

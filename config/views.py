@@ -5,16 +5,23 @@ import posixpath
 import redis
 from django.conf import settings
 from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.static import serve
 
 from brands.models import Brand, ReportPhoto
 from config import degraded
 from organizations import rules
 from organizations.models import Organization
+
+
+@cache_control(public=True, max_age=86400)
+def favicon(request):
+    """/favicon.ico, which browsers ask for whatever the pages link: the SVG icon itself (modern browsers
+    take an SVG there; a redirect to its hashed static name would be cached past the next change)."""
+    return FileResponse((settings.BASE_DIR / "static" / "favicon.svg").open("rb"), content_type="image/svg+xml")
 
 
 def home(request):

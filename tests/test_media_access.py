@@ -106,3 +106,14 @@ def test_a_dotted_path_is_checked_as_the_file_it_reaches(client, brand_files):
     logo = urls[0].removeprefix("/media/")
     assert client.get(f"/media/x/../{logo}").status_code == 404
     assert client.get(f"/media/brands/covers/../../{logo}").status_code == 404
+
+
+def test_the_favicon_is_linked_and_served(client):
+    icon = client.get("/favicon.ico")
+    assert (icon.status_code, icon["Content-Type"], icon["Cache-Control"]) == (
+        200,
+        "image/svg+xml",
+        "public, max-age=86400",
+    )
+    assert b"".join(icon.streaming_content).startswith(b'<svg xmlns="http://www.w3.org/2000/svg"')
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in client.get("/").content.decode()
