@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format messages bench bench-submit bench-stuffing bench-dashboard vendor-altcha clean
+.PHONY: setup run test lint format messages backup restore bench bench-submit bench-stuffing bench-dashboard vendor-altcha clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,16 @@ format: setup
 messages: setup
 	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles --ignore=tests
 	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+# The database (pg_dump -Fc of DATABASE_URL; SQLite's backup API without it) and MEDIA_ROOT into
+# $(BACKUP_DIR)/<timestamp>/; `make restore FROM=backups/<timestamp>` puts both back (README, "Backups").
+BACKUP_DIR ?= backups
+backup: setup
+	BACKUP_DIR=$(BACKUP_DIR) $(BIN)/python -m config.backup backup
+
+restore: setup
+	@test -n "$(FROM)" || { echo "usage: make restore FROM=$(BACKUP_DIR)/<timestamp>"; exit 2; }
+	$(BIN)/python -m config.backup restore "$(FROM)"
 
 # Speed targets. Needs DATABASE_URL on PostgreSQL (REDIS_URL optional); starts and stops gunicorn on :8103.
 bench: bench-submit bench-scores bench-dashboard
