@@ -43,7 +43,9 @@ def test_a_backup_restores_a_deleted_brand_and_its_logo(tree, tmp_path, settings
 
 
 def test_restore_without_from_says_how(tmp_path):
-    result = subprocess.run(["make", "-s", "-o", ".venv/.installed", "restore"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        ["make", "-s", "-o", ".venv/.installed", "restore"], cwd=ROOT, capture_output=True, text=True
+    )
     assert (result.returncode, result.stdout.strip()) == (2, "usage: make restore FROM=backups/<timestamp>")
 
 
