@@ -54,12 +54,14 @@ restore: setup
 # Speed targets. Needs DATABASE_URL on PostgreSQL (REDIS_URL optional); starts and stops gunicorn on :8103.
 bench: bench-submit bench-scores bench-dashboard
 
-# The production shape: gunicorn over PostgreSQL (its own database, created if missing) and Redis
-# (throttle counters, cache and broker). Without Redis, tasks are eager and each rating folds scores inline.
-BENCH_SUBMIT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench_submit
+# Load figures by wrk (bench/wrk/*.lua): the rating API and form against a bare raw-SQL insert view, pages against
+# a bare template view, over gunicorn on 127.0.0.1:8107, PostgreSQL (database `bench_load`, created and dropped
+# here) and Redis (db 7, flushed), every integrity check on; py-spy profiles the misses when it is installed.
+BENCH_SUBMIT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench_load
 BENCH_SUBMIT_REDIS_URL ?= redis://127.0.0.1:6379/7
 bench-submit: setup
-	DATABASE_URL=$(BENCH_SUBMIT_DATABASE_URL) REDIS_URL=$(BENCH_SUBMIT_REDIS_URL) $(BIN)/python bench/submit.py $(SUBMIT_ARGS)
+	BENCH_SUBMIT_DATABASE_URL=$(BENCH_SUBMIT_DATABASE_URL) BENCH_SUBMIT_REDIS_URL=$(BENCH_SUBMIT_REDIS_URL) \
+	  $(BIN)/python bench/submit.py $(SUBMIT_ARGS)
 
 # Four ways to stuff ratings and the thirty-phones case, through the real API on a scratch SQLite database.
 bench-stuffing: setup
