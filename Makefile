@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format messages backup restore bench bench-submit bench-stuffing bench-dashboard vendor-altcha clean
+.PHONY: setup run test lint format messages backup restore bench bench-submit bench-stuffing bench-dashboard soak vendor-altcha clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,6 +83,12 @@ bench-scores: setup
 # precompute jobs timed, then GET /dashboard/ over gunicorn on 127.0.0.1:8105 by wrk; goal p50 <= 300 ms.
 bench-dashboard: setup
 	$(BIN)/python bench/dashboard.py $(DASHBOARD_ARGS)
+
+# Ten minutes of the production shape on 127.0.0.1:8109 (gunicorn 2 workers, 2 Celery workers, beat) over its
+# own PostgreSQL database `bench_soak` (created and dropped here) and Redis db 10 (flushed): 100 ratings/s and
+# page reads by wrk; errors, latency, memory per process, rankings lag, folded cells = full recompute.
+soak: setup
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .test-media .pytest_cache
