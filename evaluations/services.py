@@ -308,13 +308,15 @@ def evaluation_submit(
         verified=bool(code_hash),
     )
     refresh_pending = bool(counts.prefetched.get(refresh.REFRESH_PENDING_KEY))
+    if not code_hash and not reasons:
+        # Before the insert's transaction: the surge check reads the cache and may open a surge (its own
+        # short transaction), and none of that should hold the rating's transaction open.
+        surge = _surge_hold(brand=brand, today=fields["rated_on"])
+        if surge is not None:
+            reasons, fields["surge"] = [HoldReason.SURGE], surge
     with transaction.atomic():
         if code_hash:
             _rating_code_claim(code_hash=code_hash, brand=brand)
-        elif not reasons:
-            surge = _surge_hold(brand=brand, today=fields["rated_on"])
-            if surge is not None:
-                reasons, fields["surge"] = [HoldReason.SURGE], surge
         state = Evaluation.State.FLAGGED if reasons else Evaluation.State.COUNTED
         result = _insert(fields=fields, state=state, reason=";".join(reasons)[:200], refresh_pending=refresh_pending)
         if code_hash:
