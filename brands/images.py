@@ -71,12 +71,7 @@ def normalize(upload, *, kind: str) -> NormalizedImage:
             if width * height > limit:
                 raise ValidationError(
                     _("The image is %(width)d × %(height)d pixels; at most %(megapixels)s megapixels are accepted."),
-                    params={
-                        "width": width,
-                        "height": height,
-                        "megapixels": f"{limit / 1_000_000:g}",
-                        "ten_thousand_pixels": f"{limit / 10_000:g}",  # for languages that count in 万
-                    },
+                    params={"width": width, "height": height, "megapixels": f"{limit / 1_000_000:g}"},
                     code="too_many_pixels",
                 )
             # A JPEG decodes at 1/2, 1/4 or 1/8 scale for free: no larger than the stored original needs.
