@@ -38,8 +38,16 @@ class Expectation:
     week_threshold: int  # the same over the last SURGE_WEEK_DAYS days, today included
 
 
+# Above this rate the Poisson law is summed in logarithms' stead by its normal approximation: e**-rate
+# underflows to 0 past about 745, and an exact sum starting from it would never reach 1 - alpha.
+NORMAL_FROM_RATE = 100.0
+
+
 def poisson_threshold(rate: float, alpha: float) -> int:
-    """The smallest k with P(X > k) ≤ alpha for X ~ Poisson(rate)."""
+    """The smallest k with P(X > k) ≤ alpha for X ~ Poisson(rate) (for a large rate, its normal approximation)."""
+    if rate > NORMAL_FROM_RATE:
+        z = statistics.NormalDist().inv_cdf(1.0 - alpha)
+        return math.ceil(rate + z * math.sqrt(rate) - 0.5)  # with the continuity correction
     term = math.exp(-rate)  # P(X = 0)
     cumulative = term
     k = 0

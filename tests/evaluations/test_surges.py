@@ -28,6 +28,11 @@ def test_the_threshold_is_the_poisson_tail():
     # λ = 10: P(X > 23) ≈ 1.2e-4 > 1e-4 ≥ P(X > 24) ≈ 4.7e-5.
     assert surges.poisson_threshold(10.0, 1e-4) == 24
     assert surges.poisson_threshold(0.0, 1e-4) == 0
+    # A busy brand (or a very large SURGE_MIN_DAILY): e**-rate underflows; the normal approximation answers,
+    # close to the exact tail at the switch and without hanging far above it.
+    assert surges.poisson_threshold(100.0, 1e-4) == 139  # exact: P(X > 138) ≈ 1.1e-4, P(X > 139) ≈ 7.9e-5
+    assert abs(surges.poisson_threshold(100.001, 1e-4) - 139) <= 2
+    assert surges.poisson_threshold(7_000_000.0, 1e-4) == 7_009_840
 
 
 def test_the_expected_rate_is_the_larger_of_own_history_and_peers(brand, other_brand, tree, signals):
