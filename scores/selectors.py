@@ -468,27 +468,27 @@ def brand_series(*, brand: Brand, rater_group: str = "") -> list[SeriesPoint]:
         """,
         params + [brand.pk],
     )
-    series = []
-    for code, count, mean, score, wilson, net, bad, verified, within, m, c in rows:
-        half = Z * math.sqrt(within / (count + m)) if within else None
-        series.append(
-            SeriesPoint(
-                period=periods.period_key(code),
-                n=count,
-                mean=mean,
-                score=score,
-                # A mean of grades lies between 1 and 5, and so does its interval.
-                low=None if half is None else max(1.0, score - half),
-                high=None if half is None else min(5.0, score + half),
-                wilson=wilson,
-                net_score=net,
-                bad_rate=bad,
-                verified_share=verified,
-                m=m,
-                C=c,
-            )
-        )
-    return series
+    return [_series_point(*row) for row in rows]
+
+
+def _series_point(code, count, mean, score, wilson, net, bad, verified, within, m, c) -> SeriesPoint:
+    """One month of a brand's series, from a row of the series query; the interval is
+    score ± 1.96·√(σ²w / (n + m)), and like a mean of grades it lies between 1 and 5."""
+    half = Z * math.sqrt(within / (count + m)) if within else None
+    return SeriesPoint(
+        period=periods.period_key(code),
+        n=count,
+        mean=mean,
+        score=score,
+        low=None if half is None else max(1.0, score - half),
+        high=None if half is None else min(5.0, score + half),
+        wilson=wilson,
+        net_score=net,
+        bad_rate=bad,
+        verified_share=verified,
+        m=m,
+        C=c,
+    )
 
 
 def brand_score_summary(*, brand: Brand, period: str = "all") -> RankingRow | None:
@@ -743,25 +743,8 @@ def brand_series_many(*, brand_ids: list[int], months: list[str]) -> dict[int, l
         params + list(brand_ids),
     )
     series: dict[int, list[SeriesPoint]] = {}
-    for brand_id, code, count, mean, score, wilson, net, bad, verified, within, m, c in rows:
-        # The interval as brand_series computes it: score ± 1.96·√(σ²w / (n + m)), within 1 to 5.
-        half = Z * math.sqrt(within / (count + m)) if within else None
-        series.setdefault(brand_id, []).append(
-            SeriesPoint(
-                period=periods.period_key(code),
-                n=count,
-                mean=mean,
-                score=score,
-                low=None if half is None else max(1.0, score - half),
-                high=None if half is None else min(5.0, score + half),
-                wilson=wilson,
-                net_score=net,
-                bad_rate=bad,
-                verified_share=verified,
-                m=m,
-                C=c,
-            )
-        )
+    for brand_id, *row in rows:
+        series.setdefault(brand_id, []).append(_series_point(*row))
     return series
 
 
