@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from brands.models import Brand, BrandTransition, Case, Commitment, Milestone, Plan, ProgressReport
+from brands.models import Brand, BrandTransition, Case, Commitment, Milestone, Plan, ProgressReport, ReportPhoto
 from organizations import rules
 
 
@@ -290,3 +290,37 @@ def brand_featured(*, limit: int = 6) -> list[Brand]:
     # "demonstration" sorts before "named", so the status column orders them as wanted.
     queryset = brand_public_list().filter(status__in=(Brand.Status.DEMONSTRATION, Brand.Status.NAMED))
     return list(with_progress(queryset).order_by("status", "name", "pk")[:limit])
+
+
+# --- uploaded images: whose are they ------------------------------------------------------------
+
+# Where brands.models stores its images (upload_to), longest prefix first: the model and the column
+# that names a file under it, and the path from that row to the brand's status.
+BRAND_MEDIA = (
+    ("brands/logos/small/", Brand, "logo_small", "status"),
+    ("brands/logos/", Brand, "logo", "status"),
+    ("brands/covers/medium/", Brand, "cover_medium", "status"),
+    ("brands/covers/", Brand, "cover", "status"),
+    ("brands/photos/thumbs/", ReportPhoto, "thumbnail", "report__milestone__plan__brand__status"),
+    ("brands/photos/", ReportPhoto, "image", "report__milestone__plan__brand__status"),
+)
+
+
+def brand_media_owner(*, name: str) -> tuple[str, str] | None:
+    """(brand status, organization path) of the brand whose image this is, in one query; None if no
+    brand row names the file (a replaced image, a stray file)."""
+    for prefix, model, column, status in BRAND_MEDIA:
+        if name.startswith(prefix):
+            return model.objects.filter(**{column: name}).values_list(status, "organization__path").first()
+    return None
+
+
+def case_adoptions(*, case: Case, user) -> list:
+    """The public brands that adopted a case, each with ``note_visible``: the note is for the adopter's
+    organization and the reviewers above it."""
+    adoptions = list(
+        case.adoptions.filter(brand__status__in=Brand.PUBLIC_STATUSES).select_related("brand", "organization")
+    )
+    for adoption in adoptions:
+        adoption.note_visible = bool(adoption.note) and rules.can(user, rules.Action.VIEW, adoption.organization)
+    return adoptions

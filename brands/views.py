@@ -100,13 +100,7 @@ def case_list(request):
 def _case_page(request, case: Case, form: CaseAdoptionForm | None = None):
     """The public case page: the case, the brands that adopted it, and for a secretary or staff member the
     brands of theirs that may still adopt it."""
-    adoptions = list(
-        case.adoptions.filter(brand__status__in=Brand.PUBLIC_STATUSES).select_related("brand", "organization")
-    )
-    for adoption in adoptions:  # the note is for the adopter's organization and the reviewers above it
-        adoption.note_visible = bool(adoption.note) and rules.can(
-            request.user, rules.Action.VIEW, adoption.organization
-        )
+    adoptions = selectors.case_adoptions(case=case, user=request.user)
     may_adopt = rules.can_any(request.user, rules.Action.MANAGE)
     if may_adopt and form is None:
         adopted = {adoption.brand_id for adoption in adoptions}

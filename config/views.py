@@ -11,7 +11,8 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.static import serve
 
-from brands.models import Brand, ReportPhoto
+from brands import selectors as brand_selectors
+from brands.models import Brand
 from config import degraded
 from organizations import rules
 from organizations.models import Organization
@@ -67,28 +68,9 @@ def healthz(request):
     return JsonResponse({"status": "degraded" if is_degraded else "ok", **body})
 
 
-# Where brands.models stores its images (upload_to), longest prefix first: the model and the column
-# that names a file under it, and the path from that row to the brand's status.
-BRAND_MEDIA = (
-    ("brands/logos/small/", Brand, "logo_small", "status"),
-    ("brands/logos/", Brand, "logo", "status"),
-    ("brands/covers/medium/", Brand, "cover_medium", "status"),
-    ("brands/covers/", Brand, "cover", "status"),
-    ("brands/photos/thumbs/", ReportPhoto, "thumbnail", "report__milestone__plan__brand__status"),
-    ("brands/photos/", ReportPhoto, "image", "report__milestone__plan__brand__status"),
-)
 # Public images are named by a random stem and replaced under a new name, so caches may keep them; an
 # hour bounds how long one stays cached after its brand leaves the public (revoked).
 PUBLIC_MEDIA_MAX_AGE = 3600
-
-
-def _brand_media_owner(name: str) -> tuple[str, str] | None:
-    """(brand status, organization path) of the brand whose image this is, in one query; None if no
-    brand row names the file (a replaced image, a stray file)."""
-    for prefix, model, column, status in BRAND_MEDIA:
-        if name.startswith(prefix):
-            return model.objects.filter(**{column: name}).values_list(status, "organization__path").first()
-    return None
 
 
 def media(request, path):
@@ -100,7 +82,7 @@ def media(request, path):
     name = posixpath.normpath(path).lstrip("/")  # as serve() resolves it: ``x/../brands/...`` is checked too
     public = True
     if name.startswith("brands/"):
-        owner = _brand_media_owner(name)
+        owner = brand_selectors.brand_media_owner(name=name)
         if owner is None:
             raise Http404
         status, organization_path = owner

@@ -672,6 +672,28 @@ def notification_deliver(*, rectification_id: int, kind: str) -> int:
     return sent
 
 
+def notifications_deliver_missed(*, days: int) -> int:
+    """Deliver the notices whose task never reached the broker (Redis down when the request committed).
+
+    A rectification opened in the last ``days`` days (and over a minute ago) with no "opened" notification,
+    or one reminded of a deadline still ahead with no "due tomorrow" notification, is delivered now.
+    Safe to run again and alongside the task itself: a notification row per recipient and event is
+    written before its mail, and nothing is sent twice. Returns the mails sent.
+    """
+    now = timezone.now()
+    opened = Rectification.objects.filter(
+        created_at__gte=now - timedelta(days=days), created_at__lt=now - timedelta(minutes=1)
+    ).exclude(notifications__kind=Notification.Kind.OPENED)
+    reminded = Rectification.objects.filter(
+        status__in=Rectification.AWAITING_RESPONSE, reminded_on__gte=timezone.localdate()
+    ).exclude(notifications__kind=Notification.Kind.DUE_TOMORROW)
+    sent = 0
+    for kind, missed in ((Notification.Kind.OPENED, opened), (Notification.Kind.DUE_TOMORROW, reminded)):
+        for pk in list(missed.order_by("pk").values_list("pk", flat=True)):
+            sent += notification_deliver(rectification_id=pk, kind=kind)
+    return sent
+
+
 def notifications_send_digest() -> int:
     """One mail per recipient with every notification still pending. Returns the number of digests."""
     from evaluations import mail
