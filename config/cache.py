@@ -23,7 +23,6 @@ import redis
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
-from django.utils.functional import cached_property
 
 from config import degraded
 
@@ -55,20 +54,16 @@ class FailOpenRedisCache(RedisCache):
         # LocMemCache shares its storage between instances of one name: every thread sees the same fallback.
         self.fallback = LocMemCache(f"redis-fallback:{self._location}", fallback_params)
 
-    # --- the door for fast paths (`evaluations.integrity`) -------------------------------------------
+    # --- the door for fast paths (`evaluations.fastpath`) ----------------------------------------------
 
-    @cached_property
-    def _client(self):
-        # Django builds a client object per call; fast paths reuse one (it shares the connection pool).
-        return self._cache.get_client(write=True)
+    def fail_open(self, on_redis: Callable[[], Any], on_fallback: Callable[[LocMemCache], Any]):
+        """``on_redis()``, or ``on_fallback(self.fallback)`` when Redis fails, times out or is backed off from.
 
-    def fail_open(self, on_redis: Callable[[Any], Any], on_fallback: Callable[[LocMemCache], Any]):
-        """``on_redis(client)`` on the raw redis-py client, or ``on_fallback(self.fallback)`` when Redis fails.
-
-        For fast paths that need what the cache API lacks (a Lua script, JSON values). Keys are the
+        For fast paths that talk to Redis with a client of their own (a Lua script, JSON values): their
+        calls share this cache's degraded-mode record, back-off and replay of deletions. Keys are the
         caller's business (``make_and_validate_key`` on Redis, the plain key on the fallback).
         """
-        return self._attempt(lambda: on_redis(self._client), lambda: on_fallback(self.fallback))
+        return self._attempt(on_redis, lambda: on_fallback(self.fallback))
 
     # --- the cache API ---------------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ scores until a reviewer looks at it.
 import hashlib
 import hmac
 import ipaddress
-import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -17,12 +16,12 @@ from datetime import timedelta
 import altcha
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.cache import FailOpenRedisCache
 from config.errors import ApplicationError
+from evaluations import fastpath
 
 DEVICE_COOKIE = "rater_device"
 DEVICE_COOKIE_SALT = "evaluations.device"
@@ -148,21 +147,6 @@ def _bucket(window: int) -> int:
     return int(time.time()) // max(window, 1)
 
 
-def _fast(on_redis, on_store):
-    """Run a counter operation on Redis, or on a cache with Django's API: the fast paths' one door.
-
-    ``on_redis(backend, client)`` gets the redis-py client of the fail-open Redis cache (a Lua script,
-    JSON values, one round trip; the client is shared, as building one per call costs more than the
-    round trip). ``on_store(store, degraded)`` gets a Django cache instead: the configured one when it
-    is not Redis (development, tests), or this process's fallback (``degraded`` True) when Redis fails,
-    times out or is being backed off from (`config.cache` records and logs that).
-    """
-    backend = caches["default"]
-    if isinstance(backend, FailOpenRedisCache):
-        return backend.fail_open(lambda client: on_redis(backend, client), lambda store: on_store(store, True))
-    return on_store(backend, False)
-
-
 def _as_if_shared(count: int, *, including_this: bool) -> int:
     """What a count kept by this process alone stands for while Redis is down (degraded mode).
 
@@ -180,76 +164,16 @@ def _as_if_shared(count: int, *, including_this: bool) -> int:
     return count * processes
 
 
-def fast_get_json(key: str):
-    def on_redis(backend, client):
-        raw = client.get(backend.make_and_validate_key(key))
-        return None if raw is None else json.loads(raw)
-
-    return _fast(on_redis, lambda store, _degraded: store.get(key))
-
-
-def fast_set_json(key: str, value, timeout: int) -> None:
-    _fast(
-        lambda backend, client: client.set(backend.make_and_validate_key(key), json.dumps(value), ex=timeout),
-        lambda store, _degraded: store.set(key, value, timeout),
-    )
-
-
-def fast_add(key: str, value, timeout: int) -> bool:
-    """``cache.add`` (set unless present; True if set) on the shared client: one round trip."""
-    return _fast(
-        lambda backend, client: bool(
-            client.set(backend.make_and_validate_key(key), json.dumps(value), ex=timeout, nx=True)
-        ),
-        lambda store, _degraded: store.add(key, value, timeout),
-    )
-
-
-# Increment each counter (setting its expiry when it is new) and read the remaining keys, in one command.
-_COUNT_AND_GET = """
-local out = {}
-for i = 1, #ARGV do
-  local value = redis.call('INCR', KEYS[i])
-  if value == 1 then redis.call('EXPIRE', KEYS[i], ARGV[i]) end
-  out[i] = value
-end
-for i = #ARGV + 1, #KEYS do out[i] = redis.call('GET', KEYS[i]) or '' end
-return out
-"""
-_scripts: dict[int, object] = {}
-
-
 def _incr_many(keys: list[tuple[str, int]], also_get: tuple[str, ...] = ()):
-    """Increment (key, timeout) counters and read JSON values (``also_get``), on Redis in one round trip.
+    """Increment (key, timeout) counters and read cached values (``also_get``), on Redis in one round trip.
 
-    Returns (counter values, {key read: value or None}). This is the submit path's hot spot. Without
-    Redis the counters are this process's own, read as `_as_if_shared`.
+    Returns (counter values, {key read: value or None}). This is the submit path's hot spot
+    (`evaluations.fastpath`). Without Redis the counters are this process's own, read as `_as_if_shared`.
     """
-
-    def on_redis(backend, client):
-        script = _scripts.get(id(client))
-        if script is None:
-            script = _scripts[id(client)] = client.register_script(_COUNT_AND_GET)
-        full_keys = [backend.make_and_validate_key(key) for key, _timeout in keys]
-        full_keys += [backend.make_and_validate_key(key) for key in also_get]
-        result = script(keys=full_keys, args=[timeout for _key, timeout in keys])
-        got = {key: json.loads(raw) if raw else None for key, raw in zip(also_get, result[len(keys) :], strict=True)}
-        return [int(value) for value in result[: len(keys)]], got
-
-    def on_store(store, degraded: bool):
-        got = {key: store.get(key) for key in also_get}
-        values = []
-        for key, timeout in keys:
-            store.add(key, 0, timeout)
-            try:
-                value = store.incr(key)
-            except ValueError:  # expired between add and incr
-                store.set(key, 1, timeout)
-                value = 1
-            values.append(_as_if_shared(value, including_this=True) if degraded else value)
-        return values, got
-
-    return _fast(on_redis, on_store)
+    values, got, degraded = fastpath.incr_many(keys, also_get)
+    if degraded:
+        values = [_as_if_shared(value, including_this=True) for value in values]
+    return values, got
 
 
 def _ip_key(ip_hash: str) -> str:
@@ -258,13 +182,8 @@ def _ip_key(ip_hash: str) -> str:
 
 def submissions_from(ip: str) -> int:
     """Submissions from this IP in the current throttle window (for deciding whether to show the challenge)."""
-    key = _ip_key(salted_hash("ip", ip))
-
-    def on_store(store, degraded: bool) -> int:
-        count = store.get(key, 0)
-        return _as_if_shared(count, including_this=False) if degraded else count
-
-    return _fast(lambda backend, client: int(client.get(backend.make_and_validate_key(key)) or 0), on_store)
+    count, degraded = fastpath.get_count(_ip_key(salted_hash("ip", ip)))
+    return _as_if_shared(count, including_this=False) if degraded else count
 
 
 @dataclass

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from config.tasks import enqueue
-from evaluations import integrity
+from evaluations import fastpath
 
 FOLD_TASK = "scores.fold"
 REFRESH_PENDING_KEY = "scores:refresh-pending"
@@ -36,7 +36,7 @@ def request_refresh() -> bool:
         next_allowed = last_started + settings.SCORE_REFRESH_MIN_INTERVAL_SECONDS - time.time()
         countdown = max(countdown, math.ceil(next_allowed))
     # The key outlives the countdown so a lost job only delays folding until the key expires.
-    if not integrity.fast_add(REFRESH_PENDING_KEY, 1, timeout=countdown + 60):
+    if not fastpath.add_json(REFRESH_PENDING_KEY, 1, timeout=countdown + 60):
         return False
     if not enqueue(FOLD_TASK, countdown=countdown):
         # Broker down: the beat's fold (every 30 s, from the database watermark) catches up once it is

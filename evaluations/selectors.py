@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from brands.models import Brand
 from brands.selectors import brand_get_for, brand_public_cache_key, brand_public_get
-from evaluations import integrity, policy
+from evaluations import fastpath, policy
 from evaluations.filters import RectificationFilter
 from evaluations.models import CommentStatus, Evaluation, HoldReason, RatingCodeBatch, Rectification, Surge
 from organizations import rules
@@ -38,15 +38,15 @@ def brand_for_rating(*, code: str, prefetched=_NOT_FETCHED) -> Brand:
     caller already read it (see ``integrity.count_submission``).
     """
     key = brand_cache_key(code)
-    cached = integrity.fast_get_json(key) if prefetched is _NOT_FETCHED else prefetched
+    cached = fastpath.get_json(key) if prefetched is _NOT_FETCHED else prefetched
     if cached is None:
         try:
             brand = brand_public_get(code=code)
         except Http404:
-            integrity.fast_set_json(key, [], BRAND_CACHE_SECONDS)
+            fastpath.set_json(key, [], BRAND_CACHE_SECONDS)
             raise
         cached = [brand.pk, brand.organization_id, brand.status, brand.name]
-        integrity.fast_set_json(key, cached, BRAND_CACHE_SECONDS)
+        fastpath.set_json(key, cached, BRAND_CACHE_SECONDS)
     if not cached:
         raise Http404
     pk, organization_id, status, name = cached
