@@ -212,7 +212,7 @@ class EvaluationSubmitView(APIView):
         # One cache round trip: count this attempt (throttles) and read the brand.
         brand_key = selectors.brand_cache_key(code)
         signals.counts = integrity.count_submission(
-            ip=signals.ip, brand_code=code, prefetch=(brand_key, *services.SUBMIT_PREFETCH)
+            ip=signals.ip, brand_code=code, prefetch=(brand_key, *services.submit_prefetch(code))
         )
         brand = selectors.brand_for_rating(code=code, prefetched=signals.counts.prefetched[brand_key])
         serializer = EvaluationSubmitSerializer(data=request.data)

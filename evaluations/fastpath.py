@@ -17,6 +17,7 @@ whole site's (`evaluations.integrity`). Values written here are JSON: read them 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable
@@ -91,6 +92,22 @@ def get_count(key: str) -> tuple[int, bool]:
     )
 
 
+_INCR_IF_PRESENT = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCR', KEYS[1]) end return 0"
+
+
+def incr_if_present(key: str) -> None:
+    """Add one to a counter that exists (one seeded from the database); leave an absent one absent."""
+
+    def on_redis(client, backend):
+        _script(client, _INCR_IF_PRESENT)(keys=[backend.make_and_validate_key(key)])
+
+    def on_store(store, _degraded):
+        with contextlib.suppress(ValueError):  # absent: the next reader seeds it from the database
+            store.incr(key)
+
+    _run(on_redis, on_store)
+
+
 # Increment each counter (setting its expiry when it is new) and read the remaining keys, in one command.
 _COUNT_AND_GET = """
 local out = {}
@@ -102,7 +119,15 @@ end
 for i = #ARGV + 1, #KEYS do out[i] = redis.call('GET', KEYS[i]) or '' end
 return out
 """
-_scripts: dict[int, Any] = {}
+_scripts: dict[tuple[int, str], Any] = {}
+
+
+def _script(client: redis.Redis, source: str):
+    """The script registered once per client (EVALSHA, falling back to EVAL after a Redis restart)."""
+    script = _scripts.get((id(client), source))
+    if script is None:
+        script = _scripts[(id(client), source)] = client.register_script(source)
+    return script
 
 
 def incr_many(counters: list[tuple[str, int]], also_get: tuple[str, ...] = ()) -> tuple[list[int], dict, bool]:
@@ -113,9 +138,7 @@ def incr_many(counters: list[tuple[str, int]], also_get: tuple[str, ...] = ()) -
     """
 
     def on_redis(client, backend):
-        script = _scripts.get(id(client))
-        if script is None:
-            script = _scripts[id(client)] = client.register_script(_COUNT_AND_GET)
+        script = _script(client, _COUNT_AND_GET)
         keys = [backend.make_and_validate_key(key) for key, _timeout in counters]
         keys += [backend.make_and_validate_key(key) for key in also_get]
         result = script(keys=keys, args=[timeout for _key, timeout in counters])

@@ -167,13 +167,13 @@ def _as_if_shared(count: int, *, including_this: bool) -> int:
 def _incr_many(keys: list[tuple[str, int]], also_get: tuple[str, ...] = ()):
     """Increment (key, timeout) counters and read cached values (``also_get``), on Redis in one round trip.
 
-    Returns (counter values, {key read: value or None}). This is the submit path's hot spot
+    Returns (counter values, {key read: value or None}, degraded). This is the submit path's hot spot
     (`evaluations.fastpath`). Without Redis the counters are this process's own, read as `_as_if_shared`.
     """
     values, got, degraded = fastpath.incr_many(keys, also_get)
     if degraded:
         values = [_as_if_shared(value, including_this=True) for value in values]
-    return values, got
+    return values, got, degraded
 
 
 def _ip_key(ip_hash: str) -> str:
@@ -195,6 +195,8 @@ class Counts:
     burst: int
     # Cache values read in the same round trip, by key (the API reads its brand this way).
     prefetched: dict = field(default_factory=dict)
+    # False when Redis is down: the values read are this process's fallback, not the site's.
+    shared: bool = True
 
 
 def count_submission(*, ip: str, brand_code: str, prefetch: tuple[str, ...] = ()) -> Counts:
@@ -205,7 +207,7 @@ def count_submission(*, ip: str, brand_code: str, prefetch: tuple[str, ...] = ()
     window, burst_window = settings.EVALUATION_THROTTLE_WINDOW, settings.EVALUATION_BURST_WINDOW
     ip_hash = salted_hash("ip", ip)
     net = salted_hash("net", network_of(ip))
-    (per_ip, per_ip_brand, burst), prefetched = _incr_many(
+    (per_ip, per_ip_brand, burst), prefetched, degraded = _incr_many(
         [
             (_ip_key(ip_hash), window + 5),
             (f"eval:ipb:{ip_hash}:{brand_code}:{_bucket(window)}", window + 5),
@@ -213,7 +215,7 @@ def count_submission(*, ip: str, brand_code: str, prefetch: tuple[str, ...] = ()
         ],
         also_get=prefetch,
     )
-    return Counts(per_ip=per_ip, per_ip_brand=per_ip_brand, burst=burst, prefetched=prefetched)
+    return Counts(per_ip=per_ip, per_ip_brand=per_ip_brand, burst=burst, prefetched=prefetched, shared=not degraded)
 
 
 def check_throttle(counts: Counts) -> None:

@@ -1,9 +1,11 @@
 """Writes over evaluations: submission, moderation, rectifications and notifications."""
 
+import contextlib
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,6 +16,7 @@ from brands.models import Brand
 from config.errors import ApplicationError
 from evaluations import integrity, policy, refresh, surges
 from evaluations.models import (
+    BAD_GRADES,
     CommentStatus,
     Evaluation,
     EvaluationStateChange,
@@ -77,6 +80,11 @@ def evaluation_change_state(*, evaluation: Evaluation, to_state: str, reason: st
 SUBMIT_PREFETCH = (refresh.REFRESH_PENDING_KEY,)
 
 
+def submit_prefetch(code: str) -> tuple[str, ...]:
+    """Every cache key a rating of brand ``code`` reads (but the brand's own), for that one round trip."""
+    return (*SUBMIT_PREFETCH, *surges.prefetch_keys(code, timezone.localdate()))
+
+
 @dataclass
 class SubmitResult:
     evaluation: Evaluation
@@ -120,19 +128,23 @@ def _hold_reasons(*, signals: integrity.ClientSignals, counts: integrity.Counts)
     return reasons
 
 
-def _surge_hold(*, brand: Brand, today) -> Surge | None:
+def _surge_hold(*, brand: Brand, today, prefetched: dict) -> Surge | None:
     """The surge that holds this unverified rating, opening one when the day's count passes the brand's threshold.
 
     A released surge lets the rest of the day count (it was a real event); a rejected one opens again.
+    ``prefetched`` holds what the cache knew (``surges.prefetch_keys``): when it says enough, no query is made.
     """
-    surge = Surge.objects.filter(brand_id=brand.pk, day=today).first()
+    surge = surges.known_state(code=brand.code, today=today, prefetched=prefetched)
+    if surge is surges.UNKNOWN:
+        surge = Surge.objects.filter(brand_id=brand.pk, day=today).first()
+        surges.remember_state(code=brand.code, today=today, surge=surge)
     if surge is not None and surge.status == Surge.Status.RELEASED:
         return None
     if surge is None:
-        day, week = surges.unverified_recent(brand=brand, today=today)
+        day, week = surges.unverified_recent(brand=brand, today=today, prefetched=prefetched)
         if week + 1 <= settings.SURGE_MIN_COUNT:
             return None
-        expectation = surges.brand_expectation(brand=brand, today=today)
+        expectation = surges.brand_expectation(brand=brand, today=today, prefetched=prefetched)
         if day + 1 <= expectation.threshold and week + 1 <= expectation.week_threshold:
             return None
         try:
@@ -148,8 +160,10 @@ def _surge_hold(*, brand: Brand, today) -> Surge | None:
                 )
         except IntegrityError:  # a concurrent rating opened it first
             surge = Surge.objects.get(brand_id=brand.pk, day=today)
+        surges.remember_state(code=brand.code, today=today, surge=surge)
     if surge.status == Surge.Status.REJECTED:
         Surge.objects.filter(pk=surge.pk).update(status=Surge.Status.OPEN, decided_by=None, decided_at=None)
+        surges.forget_state(code=brand.code, today=today)
     return surge
 
 
@@ -267,7 +281,7 @@ def evaluation_submit(
         raise ApplicationError(problem, field="contact")
     ip_hash = integrity.salted_hash("ip", signals.ip)
     counts = signals.counts or integrity.count_submission(
-        ip=signals.ip, brand_code=brand.code, prefetch=SUBMIT_PREFETCH
+        ip=signals.ip, brand_code=brand.code, prefetch=submit_prefetch(brand.code)
     )
     code_hash = rating_code_hash(rating_code) if rating_code_normalize(rating_code) else ""
     if code_hash:
@@ -311,16 +325,24 @@ def evaluation_submit(
     if not code_hash and not reasons:
         # Before the insert's transaction: the surge check reads the cache and may open a surge (its own
         # short transaction), and none of that should hold the rating's transaction open.
-        surge = _surge_hold(brand=brand, today=fields["rated_on"])
+        # What the cache read with the throttle counters is the site's only while Redis answers.
+        known = counts.prefetched if counts.shared else {}
+        surge = _surge_hold(brand=brand, today=fields["rated_on"], prefetched=known)
         if surge is not None:
             reasons, fields["surge"] = [HoldReason.SURGE], surge
-    with transaction.atomic():
+    # A rating code and a bad review write more than the rating: those need a transaction. A plain rating
+    # is one statement (or a repeat's two, each complete on its own), so it saves BEGIN and COMMIT.
+    needs_transaction = bool(code_hash) or overall in BAD_GRADES
+    with transaction.atomic() if needs_transaction else contextlib.nullcontext():
         if code_hash:
             _rating_code_claim(code_hash=code_hash, brand=brand)
         state = Evaluation.State.FLAGGED if reasons else Evaluation.State.COUNTED
         result = _insert(fields=fields, state=state, reason=";".join(reasons)[:200], refresh_pending=refresh_pending)
         if code_hash:
             RatingCode.objects.filter(code_hash=code_hash).update(evaluation=result.evaluation)
+    if not code_hash and result.evaluation.state != Evaluation.State.EXCLUDED:
+        # Stored (committed: the view runs no outer transaction): one more for the surge rule's cached count.
+        surges.count_unverified(code=brand.code, day=fields["rated_on"])
     return result
 
 
@@ -772,4 +794,9 @@ def surge_decide(*, surge: Surge, release: bool, actor, note: str = "") -> Surge
     locked.decided_at = timezone.now()
     locked.note = note
     locked.save(update_fields=["status", "decided_by", "decided_at", "note"])
+    # The submit path caches a surge's status (`surges.known_state`): the next rating reads the decision.
+    # Forgotten now and again after the commit, as a rating meanwhile may have cached the status before it.
+    forget = partial(surges.forget_state, code=locked.brand.code, today=locked.day)
+    forget()
+    transaction.on_commit(forget)
     return locked

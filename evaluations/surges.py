@@ -23,10 +23,16 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from brands.models import Brand
-from evaluations.models import Evaluation
+from evaluations import fastpath
+from evaluations.models import Evaluation, Surge
+
+# How long the cached per-day counts and "no surge today" stand before they are read again from the database.
+COUNT_SECONDS = 60
+# How long a known surge's status is kept (every decision deletes it at once).
+STATE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -84,13 +90,39 @@ def _domain_rates(*, domain: str, today: date) -> dict[int, float]:
     return rates
 
 
-def brand_expectation(*, brand: Brand, today: date) -> Expectation:
+def expectation_key(code: str, today: date) -> str:
+    return f"surge:expect:{code}:{today.isoformat()}"
+
+
+def state_key(code: str, today: date) -> str:
+    return f"surge:state:{code}:{today.isoformat()}"
+
+
+def day_count_key(code: str, day: date) -> str:
+    return f"surge:n:{code}:{day.isoformat()}"
+
+
+def _week(today: date) -> list[date]:
+    return [today - timedelta(days=back) for back in range(settings.SURGE_WEEK_DAYS)]
+
+
+def prefetch_keys(code: str, today: date) -> tuple[str, ...]:
+    """The cache keys the rule reads for a rating of brand ``code`` today (read with the throttle counters)."""
+    return (state_key(code, today), expectation_key(code, today), *(day_count_key(code, day) for day in _week(today)))
+
+
+_MISSING = object()
+
+
+def brand_expectation(*, brand: Brand, today: date, prefetched: dict | None = None) -> Expectation:
     """The brand's expected daily ratings and the counts past which its unverified ratings are held.
 
     Cached for the day: the history it reads does not change until tomorrow.
     """
-    key = f"surge:expect:{brand.pk}:{today.isoformat()}"
-    cached = cache.get(key)
+    key = expectation_key(brand.code, today)
+    cached = (prefetched or {}).get(key, _MISSING)
+    if cached is _MISSING:
+        cached = fastpath.get_json(key)
     if cached is not None:
         return Expectation(*cached)
     domain = Brand.objects.filter(pk=brand.pk).values_list("organization__domain", flat=True).first() or ""
@@ -106,18 +138,67 @@ def brand_expectation(*, brand: Brand, today: date) -> Expectation:
         threshold=max(floor, poisson_threshold(expected, alpha)),
         week_threshold=max(floor, poisson_threshold(expected * settings.SURGE_WEEK_DAYS, alpha)),
     )
-    cache.set(key, list(result.__dict__.values()), 3600)
+    fastpath.set_json(key, list(result.__dict__.values()), 3600)
     return result
 
 
-def unverified_recent(*, brand: Brand, today: date) -> tuple[int, int]:
+def unverified_recent(*, brand: Brand, today: date, prefetched: dict | None = None) -> tuple[int, int]:
     """Unverified ratings of the brand that count or are held (repeats and rejections aside): today, and
-    in the last SURGE_WEEK_DAYS days with today; one query over the (brand, day) index."""
-    counts = Evaluation.objects.filter(
-        brand_id=brand.pk,
-        rated_on__gt=today - timedelta(days=settings.SURGE_WEEK_DAYS),
-        rated_on__lte=today,
-        verified=False,
-        state__in=[Evaluation.State.COUNTED, Evaluation.State.FLAGGED],
-    ).aggregate(day=Count("pk", filter=Q(rated_on=today)), week=Count("pk"))
-    return counts["day"], counts["week"]
+    in the last SURGE_WEEK_DAYS days with today.
+
+    From the cached per-day counts when ``prefetched`` has them all; else one query over the (brand, day)
+    index, whose per-day counts are then cached for the next ratings.
+    """
+    days = _week(today)
+    keys = [day_count_key(brand.code, day) for day in days]
+    known = [(prefetched or {}).get(key) for key in keys]
+    if all(isinstance(count, int) for count in known):
+        return known[0], sum(known)
+    by_day = dict(
+        Evaluation.objects.filter(
+            brand_id=brand.pk,
+            rated_on__gt=today - timedelta(days=settings.SURGE_WEEK_DAYS),
+            rated_on__lte=today,
+            verified=False,
+            state__in=[Evaluation.State.COUNTED, Evaluation.State.FLAGGED],
+        )
+        .values("rated_on")
+        .annotate(n=Count("pk"))
+        .values_list("rated_on", "n")
+    )
+    for key, day in zip(keys, days, strict=True):
+        fastpath.add_json(key, by_day.get(day, 0), COUNT_SECONDS)
+    return by_day.get(today, 0), sum(by_day.values())
+
+
+def count_unverified(*, code: str, day: date) -> None:
+    """One more unverified rating of the brand that day was stored (counted or held): bump its cached count."""
+    fastpath.incr_if_present(day_count_key(code, day))
+
+
+UNKNOWN = object()
+
+
+def known_state(*, code: str, today: date, prefetched: dict | None) -> Surge | None | object:
+    """The brand's surge today as cached: a Surge (its id, status and day only), None (no surge), or
+    ``UNKNOWN`` when the cache does not say."""
+    cached = (prefetched or {}).get(state_key(code, today))
+    if cached is None:
+        return UNKNOWN
+    if not cached:
+        return None
+    pk, status = cached
+    return Surge(pk=pk, day=today, status=status)
+
+
+def remember_state(*, code: str, today: date, surge: Surge | None) -> None:
+    """Cache the brand's surge today (or that it has none: briefly, as the next rating may open one)."""
+    if surge is None:
+        fastpath.set_json(state_key(code, today), [], COUNT_SECONDS)
+    else:
+        fastpath.set_json(state_key(code, today), [surge.pk, surge.status], STATE_SECONDS)
+
+
+def forget_state(*, code: str, today: date) -> None:
+    """A surge changed status (a reviewer decided, a rejected one opened again): the next rating reads it anew."""
+    cache.delete(state_key(code, today))

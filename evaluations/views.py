@@ -81,8 +81,8 @@ def _render_rate(request, brand, form, status=200, key=""):
 
 
 def rate(request, code: str):
-    brand = brand_public_get(code=code)
     if request.method != "POST":
+        brand = brand_public_get(code=code)
         # The QR code on a rating slip carries its code (?c=), so the rater need not type it.
         initial = {"started": integrity.form_token(), "code": request.GET.get("c", "")[:40]}
         return _render_rate(request, brand, RateForm(initial=initial))
@@ -101,6 +101,12 @@ def rate(request, code: str):
             form_token_valid=elapsed is not None,
             pow_payload=data["altcha"],
         )
+        # As the API does: count this attempt and read the brand (cached) and the rest in one round trip.
+        brand_key = selectors.brand_cache_key(code)
+        signals.counts = integrity.count_submission(
+            ip=signals.ip, brand_code=code, prefetch=(brand_key, *services.submit_prefetch(code))
+        )
+        brand = selectors.brand_for_rating(code=code, prefetched=signals.counts.prefetched[brand_key])
         try:
             result = services.evaluation_submit(
                 brand=brand,
@@ -117,10 +123,11 @@ def rate(request, code: str):
                 form.add_error(error.field, error.message)
             else:
                 form.add_error(None, error.message)
+            brand = brand_public_get(code=code)  # the page shows more of it than the rating needs
             return _render_rate(request, brand, form, status=error.status if error.status == 429 else 400, key=key)
-        response = redirect("evaluations:thanks", code=brand.code, receipt=result.evaluation.receipt)
+        response = redirect("evaluations:thanks", code=code, receipt=result.evaluation.receipt)
         return _with_device_cookie(request, response, key or integrity.new_device_key())
-    return _render_rate(request, brand, form, status=400, key=key)
+    return _render_rate(request, brand_public_get(code=code), form, status=400, key=key)
 
 
 @require_GET
