@@ -516,9 +516,9 @@ def _build_and_swap() -> int:
     Writing into an unindexed table and building each index once afterwards is several times faster
     than updating the indexes row by row (and leaves no dead rows behind). The new table has the old
     one's columns (types, order, NOT NULL; the cells have no defaults or checks), every index and
-    constraint under its own name, and the privileges granted on it, read from the catalog, so
-    migrations find the schema they made. Readers
-    keep the old table until the commit; the ones that arrive after read the new one.
+    constraint under its own name, its storage parameters and the privileges granted on it, read from
+    the catalog, so migrations find the schema they made. Readers keep the old table until the commit;
+    the ones that arrive after read the new one.
     """
     quote = connection.ops.quote_name
     _execute(f"DROP TABLE IF EXISTS {BUILD}")
@@ -533,6 +533,12 @@ def _build_and_swap() -> int:
     months = _execute(
         f"CREATE TABLE {BUILD} AS SELECT {columns} FROM ({_month_cells_select()}) m", [Evaluation.State.COUNTED]
     )
+    # The old table's storage parameters (the fillfactor of migration scores 0003) apply from here on:
+    # past months are written densely, since folds rarely touch them; the coarser cells, which every
+    # fold rewrites, get room on their pages for in-place (HOT) updates.
+    (options,) = _fetch("SELECT reloptions FROM pg_class WHERE oid = %s::regclass", [CELLS])[0]
+    if options:
+        _execute(f"ALTER TABLE {BUILD} SET ({', '.join(options)})")
     cells = months + _build_all(BUILD, months_written=True)
     not_null = ", ".join(f"ALTER COLUMN {column} SET NOT NULL" for column in COLUMNS)
     _execute(f"ALTER TABLE {BUILD} {not_null}")

@@ -152,6 +152,35 @@ def test_a_fold_after_one_rating_writes_only_that_brands_four_cells(example, set
     assert table() == folded
 
 
+def _updates() -> tuple[int, int]:
+    """The cells' row updates in this transaction, and how many of them were in place (HOT)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_stat_get_xact_tuples_updated(%s::regclass), pg_stat_get_xact_tuples_hot_updated(%s::regclass)",
+            [services.CELLS, services.CELLS],
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.django_db
+def test_on_postgresql_a_fold_updates_the_coarser_cells_in_place(example, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("storage parameters are PostgreSQL's")
+    settings.SCORE_OVERLAP_SECONDS = 0
+    services.scores_recompute_full()
+    before = _updates()
+    rate(example["A"], [4])
+    services.scores_fold_incremental()
+    first = _updates()
+    # The full job wrote the months densely: a month's first update may move it, to a page with room.
+    assert first[0] - before[0] == 4
+    rate(example["A"], [5])
+    services.scores_fold_incremental()
+    second = _updates()
+    # From then on, every fold's updates stay on their pages and touch no index.
+    assert (second[0] - first[0], second[1] - first[1]) == (4, 4)
+
+
 @pytest.mark.django_db
 def test_restoring_a_flagged_rating_counts_it_again_and_excluding_it_drops_it(example, settings):
     settings.SCORE_OVERLAP_SECONDS = 0
@@ -352,7 +381,8 @@ def test_two_incremental_jobs_at_once_on_postgresql_count_nothing_twice(tree):
 
 
 def _catalog(table: str) -> tuple:
-    """A table's columns, index definitions, constraints and granted privileges, as the catalog has them."""
+    """A table's columns, index definitions, constraints, storage parameters and granted privileges, as the
+    catalog has them."""
     queries = [
         "SELECT attnum, attname, format_type(atttypid, atttypmod), attnotnull, atthasdef FROM pg_attribute "
         "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
@@ -360,6 +390,7 @@ def _catalog(table: str) -> tuple:
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass",
         "SELECT pg_get_userbyid(a.grantee), a.privilege_type FROM pg_class c, aclexplode(c.relacl) a "
         "WHERE c.oid = %s::regclass AND a.grantee <> c.relowner",
+        "SELECT unnest(reloptions) FROM pg_class WHERE oid = %s::regclass",
     ]
     with connection.cursor() as cursor:
         rows = []
@@ -379,6 +410,7 @@ def test_the_full_job_on_postgresql_swaps_in_a_table_with_the_same_indexes_const
         cursor.execute(f"GRANT SELECT ON {services.CELLS} TO {reader}")
     before = _catalog(services.CELLS)
     assert (reader, "SELECT") in before[3]
+    assert before[4] == [("fillfactor=50",)]
     services.scores_recompute_full()
     assert _catalog(services.CELLS) == before
 
