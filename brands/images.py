@@ -74,10 +74,31 @@ def normalize(upload, *, kind: str) -> NormalizedImage:
                     params={"width": width, "height": height, "megapixels": f"{limit / 1_000_000:g}"},
                     code="too_many_pixels",
                 )
-            # A JPEG decodes at 1/2, 1/4 or 1/8 scale for free: no larger than the stored original needs.
-            scale = max(width, height) / ORIGINAL_MAX_SIDE
-            if image.format == "JPEG" and scale >= 2:
-                image.draft(None, (math.ceil(width / scale), math.ceil(height / scale)))
+            # A JPEG decodes at 1/2, 1/4 or 1/8 scale for free: no larger than the stored original needs,
+            # and within the decoding budget.
+            budget = settings.IMAGE_MAX_DECODED_PIXELS
+            reduce = 1
+            while image.format == "JPEG" and reduce < 8:
+                needed = max(width, height) / (2 * reduce) >= ORIGINAL_MAX_SIDE
+                if not needed and (width / reduce) * (height / reduce) <= budget:
+                    break
+                reduce *= 2
+            if reduce > 1:
+                image.draft(None, (math.ceil(width / reduce), math.ceil(height / reduce)))
+            decoded = image.size[0] * image.size[1]  # after the draft: what decoding will allocate
+            if decoded > budget:
+                raise ValidationError(
+                    _(
+                        "The image is %(width)d × %(height)d pixels; PNG and WebP images may have at most "
+                        "%(megapixels)s megapixels. Save it as JPEG, or make it smaller."
+                    ),
+                    params={
+                        "width": width,
+                        "height": height,
+                        "megapixels": f"{budget / 1_000_000:g}",
+                    },
+                    code="too_many_pixels",
+                )
             image.load()
     except Image.DecompressionBombError:
         raise ValidationError(_("The image has too many pixels to be processed."), code="too_many_pixels") from None

@@ -240,7 +240,7 @@ def test_the_pixel_limit_is_a_setting(settings, png_6300):
 
     from brands import images
 
-    settings.IMAGE_MAX_PIXELS = 40_000_000
+    settings.IMAGE_MAX_PIXELS = settings.IMAGE_MAX_DECODED_PIXELS = 40_000_000
     result = images.normalize(ContentFile(png_6300, name="big.png"), kind="logo")
     from PIL import Image
 
@@ -266,21 +266,64 @@ print(outcome, (after - before) // 1024)
 """
 
 
-def test_refusing_a_6300_square_png_costs_a_few_megabytes_not_hundreds(tmp_path, png_6300):
-    """Peak resident memory of a fresh process, around one upload (ru_maxrss: Pillow allocates outside
-    tracemalloc's view). Before the header check the same file took a worker to about 460 MB."""
+def _upload_in_a_fresh_process(tmp_path, data: bytes) -> tuple[str, int]:
+    """What one upload does in a fresh process, and how much its peak resident memory grew, in MB
+    (ru_maxrss: Pillow allocates outside tracemalloc's view)."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
     picture = tmp_path / "big.png"
-    picture.write_bytes(png_6300)
+    picture.write_bytes(data)
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings.test", PYTHONPATH=str(root))
     result = subprocess.run(
         [sys.executable, "-c", MEMORY_PROBE, str(picture)], cwd=root, env=env, capture_output=True, text=True
     )
     outcome, grown_mb = result.stdout.split()
+    return outcome, int(grown_mb)
+
+
+def test_refusing_a_6300_square_png_costs_a_few_megabytes_not_hundreds(tmp_path, png_6300):
+    """Before the header check the same file took a worker to about 460 MB."""
+    outcome, grown_mb = _upload_in_a_fresh_process(tmp_path, png_6300)
     assert outcome == "refused"
-    assert int(grown_mb) < 20
+    assert grown_mb < 20
+
+
+def test_a_png_within_the_decoding_budget_is_stored_within_a_few_tens_of_megabytes(tmp_path, settings):
+    assert settings.IMAGE_MAX_DECODED_PIXELS == 12_000_000
+    outcome, grown_mb = _upload_in_a_fresh_process(tmp_path, png_of(3400, 3400))  # 11.56 megapixels
+    assert outcome == "stored"
+    assert grown_mb < 50
+
+
+def test_a_png_past_the_decoding_budget_is_refused_with_a_way_out():
+    from django.core.exceptions import ValidationError
+    from django.core.files.base import ContentFile
+    from django.utils import translation
+
+    from brands import images
+
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        images.normalize(ContentFile(png_of(4000, 3500), name="scan.png"), kind="cover")
+    assert refused.value.messages == [
+        "The image is 4000 × 3500 pixels; PNG and WebP images may have at most 12 megapixels. "
+        "Save it as JPEG, or make it smaller."
+    ]
+
+
+def test_a_16_megapixel_jpeg_is_decoded_at_half_scale_and_stored():
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from brands import images
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4000, 4000), (200, 30, 30)).save(buffer, format="JPEG")
+    result = images.normalize(ContentFile(buffer.getvalue(), name="photo.jpg"), kind="photo")
+    # 4000 px is less than twice the stored 2048, but 16 megapixels are past the decoding budget.
+    assert Image.open(result.original).size == (2000, 2000)

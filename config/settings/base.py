@@ -188,9 +188,11 @@ STORAGES = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # Uploaded images (brands.images): more pixels than this are refused from the file's header, before
-# decoding; decoding takes about 4 bytes a pixel, so the default bounds one upload to about 100 MB.
-# Pillow's own decompression-bomb limit (Image.MAX_IMAGE_PIXELS) is set to the same value.
+# decoding. Pillow's own decompression-bomb limit (Image.MAX_IMAGE_PIXELS) is set to the same value.
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=25_000_000)
+# …and no more than this many are decoded: decoding takes 3 to 4 bytes a pixel, so one upload stays
+# within about 50 MB. A large JPEG decodes at 1/2, 1/4 or 1/8 scale and passes; a PNG or WebP cannot.
+IMAGE_MAX_DECODED_PIXELS = env.int("IMAGE_MAX_DECODED_PIXELS", default=12_000_000)
 
 # --- Forms ----------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
