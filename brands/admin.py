@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from brands.models import Brand, BrandTransition, Case, Commitment, Milestone, Plan
+from config import pagecache
 
 
 class OrganizationOnInlinesMixin:
@@ -21,6 +22,11 @@ class OrganizationOnInlinesMixin:
         if self.fixed_owner == "brand":
             obj.organization_id = obj.brand.organization_id
         super().save_model(request, obj, form, change)
+        pagecache.changed("brands")  # the public pages show what the admin edits
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        pagecache.changed("brands")
 
     def save_formset(self, request, form, formset, change):
         for row in formset.save(commit=False):
@@ -29,6 +35,7 @@ class OrganizationOnInlinesMixin:
         for row in formset.deleted_objects:
             row.delete()
         formset.save_m2m()
+        pagecache.changed("brands")
 
 
 class CommitmentInline(admin.TabularInline):

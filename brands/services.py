@@ -29,6 +29,7 @@ from brands.models import (
     ReportPhoto,
 )
 from brands.selectors import BRAND_PUBLIC_VERSION_KEY, brand_public_cache_key
+from config import pagecache
 from config.errors import ApplicationError
 from organizations import rules
 from organizations.models import Organization
@@ -92,6 +93,8 @@ def brand_code_new() -> str:
 
 def _require_manage(user, organization: Organization) -> None:
     rules.require(user, rules.Action.MANAGE, organization)
+    # Every write of a secretary's passes here: the public pages showing brands render afresh after it.
+    pagecache.changed("brands")
 
 
 def _apply_images(brand: Brand, *, logo: NormalizedImage | None, cover: NormalizedImage | None) -> None:
@@ -200,6 +203,7 @@ def _transition(*, user, brand: Brand, decision: str, comment: str) -> Brand:
     # The rating endpoint caches whether a brand is public; a revoked brand must stop taking ratings at once.
     transaction.on_commit(partial(cache.delete, brand_public_cache_key(brand.code)))
     transaction.on_commit(partial(cache.delete, BRAND_PUBLIC_VERSION_KEY))
+    pagecache.changed("brands")
     return brand
 
 
@@ -398,6 +402,7 @@ def case_publish(*, user, case: Case) -> Case:
     case.published_by = user
     case.published_at = timezone.now()
     case.save()
+    pagecache.changed("brands")
     return case
 
 

@@ -20,6 +20,7 @@ from brands.forms import (
     ReviewForm,
 )
 from brands.models import Brand, Case, Plan
+from config import pagecache
 from config.errors import ApplicationError
 from organizations import rules
 from organizations.models import Organization
@@ -63,27 +64,35 @@ def brand_directory(request):
         status=request.GET.get("status", "") if request.GET.get("status") in Brand.PUBLIC_STATUSES else "",
         level=request.GET.get("level", "") if request.GET.get("level") in Brand.Level.values else "",
     )
-    page = _page(request, selectors.brand_directory(filters=filters))
-    return render(
-        request,
-        "brands/brand_directory.html",
-        {
-            "page": page,
-            "filters": filters,
-            "domains": Organization.Domain.choices,
-            "regions": selectors.region_choices(),
-            "statuses": [(s, Brand.Status(s).label) for s in Brand.PUBLIC_STATUSES],
-            "levels": Brand.Level.choices,
-            "query": _query_without_page(request),
-        },
-    )
+
+    def render_page():
+        page = _page(request, selectors.brand_directory(filters=filters))
+        return render(
+            request,
+            "brands/brand_directory.html",
+            {
+                "page": page,
+                "filters": filters,
+                "domains": Organization.Domain.choices,
+                "regions": selectors.region_choices(),
+                "statuses": [(s, Brand.Status(s).label) for s in Brand.PUBLIC_STATUSES],
+                "levels": Brand.Level.choices,
+                "query": _query_without_page(request),
+            },
+        )
+
+    return pagecache.cached_page(request, topics=("brands", "organizations"), render=render_page)
 
 
 def brand_detail(request, code: str):
     if code != code.upper():  # codes are typed from posters; be forgiving about case
         return redirect("brand-detail", code=code.upper(), permanent=True)
-    brand = selectors.brand_page_get(code=code)
-    return render(request, "brands/brand_detail.html", {"brand": brand})
+    # The page shows the brand, its published comments and its score (the apps above fill it in).
+    return pagecache.cached_page(
+        request,
+        topics=("brands", "comments", "organizations", "scores"),
+        render=lambda: render(request, "brands/brand_detail.html", {"brand": selectors.brand_page_get(code=code)}),
+    )
 
 
 def case_list(request):

@@ -5,7 +5,11 @@ refuses both (no 'unsafe-inline'), so they are taken out here and static/css/das
 charts instead. The Style below still gives pygal the font sizes it lays the labels out with.
 """
 
+import hashlib
+
 import pygal
+from django.core.cache import cache
+from django.utils import translation
 from django.utils.translation import gettext as _
 from pygal.style import Style
 
@@ -48,16 +52,33 @@ COMMON = dict(
 )
 
 
-def _render(chart) -> str:
-    chart.add_xml_filter(_static_svg)
-    return chart.render(is_unicode=True)
+# A chart's SVG is kept this long under a key made of everything it draws; the same figures are drawn once.
+CHART_SECONDS = 3600
+
+
+def _render(name: str, chart, x_labels: list[str], series: list[tuple[str, list]]) -> str:
+    """The chart with its lines or bars (label, values), from the cache when these very figures were drawn.
+
+    The key is what the chart shows (its name, language, title, labels and values), so new figures
+    (a fold, the nightly refresh, another node or period) are a new key and nothing needs invalidating.
+    """
+    drawn = repr((name, translation.get_language(), str(chart.config.title), x_labels, series))
+    key = "dashboards:chart:" + hashlib.sha256(drawn.encode()).hexdigest()
+    svg = cache.get(key)
+    if svg is None:
+        chart.x_labels = x_labels
+        for label, values in series:
+            chart.add(label, values)
+        chart.add_xml_filter(_static_svg)
+        svg = chart.render(is_unicode=True)
+        cache.set(key, svg, CHART_SECONDS)
+    return svg
 
 
 def volume(series) -> str:
     chart = pygal.Bar(title=_("Ratings per month"), **COMMON)
-    chart.x_labels = [key[2:] for key, _figures in series]
-    chart.add(_("Ratings"), [figures.n for _key, figures in series])
-    return _render(chart)
+    labels = [key[2:] for key, _figures in series]
+    return _render("volume", chart, labels, [(_("Ratings"), [figures.n for _key, figures in series])])
 
 
 def score_with_interval(series) -> str:
@@ -68,31 +89,30 @@ def score_with_interval(series) -> str:
         classes=["pygal-chart", "chart-interval"],
         **{**COMMON, "show_legend": True},
     )
-    chart.x_labels = [key[2:] for key, _figures in series]
+    labels = [key[2:] for key, _figures in series]
     intervals = [figures.interval for _key, figures in series]
-    chart.add(_("Mean grade"), [figures.mean for _key, figures in series])
-    chart.add(_("Low"), [interval[0] if interval else None for interval in intervals])
-    chart.add(_("High"), [interval[1] if interval else None for interval in intervals])
-    return _render(chart)
+    lines = [
+        (_("Mean grade"), [figures.mean for _key, figures in series]),
+        (_("Low"), [interval[0] if interval else None for interval in intervals]),
+        (_("High"), [interval[1] if interval else None for interval in intervals]),
+    ]
+    return _render("score", chart, labels, lines)
 
 
 def bad_rate(series) -> str:
     chart = pygal.Line(title=_("Bad-review rate"), value_formatter=lambda v: f"{v:.1%}", **COMMON)
-    chart.x_labels = [key[2:] for key, _figures in series]
-    chart.add(_("Bad-review rate"), [figures.bad_rate for _key, figures in series])
-    return _render(chart)
+    labels = [key[2:] for key, _figures in series]
+    return _render("bad_rate", chart, labels, [(_("Bad-review rate"), [figures.bad_rate for _key, figures in series])])
 
 
 def grades(figures) -> str:
     chart = pygal.HorizontalBar(title=_("Grades"), **COMMON)
     distribution = figures.group_grades()
-    chart.x_labels = [str(grade) for grade in (1, 2, 3, 4, 5)]
-    chart.add(_("Ratings"), [distribution[grade] for grade in (1, 2, 3, 4, 5)])
-    return _render(chart)
+    labels = [str(grade) for grade in (1, 2, 3, 4, 5)]
+    return _render("grades", chart, labels, [(_("Ratings"), [distribution[grade] for grade in (1, 2, 3, 4, 5)])])
 
 
 def groups(rows) -> str:
     chart = pygal.Bar(title=_("Mean grade by rater group"), range=(1, 5), **COMMON)
-    chart.x_labels = [str(row["label"]) for row in rows]
-    chart.add(_("Mean grade"), [row["mean"] for row in rows])
-    return _render(chart)
+    labels = [str(row["label"]) for row in rows]
+    return _render("groups", chart, labels, [(_("Mean grade"), [row["mean"] for row in rows])])

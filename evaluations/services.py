@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brands.models import Brand
+from config import pagecache
 from config.errors import ApplicationError
 from evaluations import integrity, policy, refresh, surges
 from evaluations.models import (
@@ -447,6 +448,7 @@ def evaluation_moderate_comment(*, evaluation: Evaluation, publish: bool, actor,
     evaluation.comment_status = CommentStatus.PUBLISHED if publish else CommentStatus.HIDDEN
     evaluation.comment_reason = (note or ("published by %s" if publish else "hidden by %s") % actor.username)[:200]
     evaluation.save(update_fields=["comment_status", "comment_reason"])
+    pagecache.changed("comments")
     return evaluation
 
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
+from config import pagecache
 from organizations.models import Membership, Organization, User
 from organizations.selectors import ORGANIZATION_VERSION_KEY
 
@@ -34,6 +35,7 @@ class OrganizationAdmin(TreeAdmin):
     # Reads that show organizations (rankings: names, domains, parents) are cached on their version.
     def _changed(self) -> None:
         transaction.on_commit(partial(cache.delete, ORGANIZATION_VERSION_KEY))
+        pagecache.changed("organizations")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -34,6 +34,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config import pagecache
 from evaluations.models import Evaluation, EvaluationStateChange
 from scores import periods
 from scores.models import COUNT_COLUMNS, GRADES, GROUPS, MEASURES, ScoreCell, ScoreWatermark
@@ -619,7 +620,9 @@ def scores_version(code: int) -> str:
 
 def _periods_changed(codes: list[int]) -> None:
     cache.delete_many([PERIOD_TOKEN_KEY.format(code=code) for code in codes])
+    pagecache.changed("scores")
 
 
 def _new_generation() -> None:
     cache.delete(GENERATION_KEY)
+    pagecache.changed("scores")

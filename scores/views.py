@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 
+from config import pagecache
 from organizations.selectors import organization_parents
 from scores import selectors
 from scores.filters import RankingFilterForm
@@ -21,6 +22,11 @@ def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
 
 
 def ranking_page(request):
+    topics = ("brands", "organizations", "scores")
+    return pagecache.cached_page(request, topics=topics, render=lambda: _ranking_page(request))
+
+
+def _ranking_page(request):
     form = RankingFilterForm(request.GET)
     page = ranking = None
     if form.is_valid():
