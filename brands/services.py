@@ -30,7 +30,7 @@ from brands.models import (
 )
 from brands.selectors import BRAND_PUBLIC_VERSION_KEY, brand_public_cache_key
 from config import pagecache
-from config.errors import ApplicationError
+from config.errors import ApplicationError, Conflict, NotAllowed
 from organizations import rules
 from organizations.models import Organization
 
@@ -228,11 +228,9 @@ def brand_review(*, user, brand: Brand, decision: str, comment: str = "") -> Bra
         )
     brand = Brand.objects.select_for_update().select_related("organization").get(pk=brand.pk)
     if not rules.can(user, rules.Action.REVIEW, brand.organization):
-        raise ApplicationError(_("Only reviewers above this organization may decide on its brand."), status=403)
+        raise NotAllowed(_("Only reviewers above this organization may decide on its brand."))
     if rules.can(user, rules.Action.MANAGE, brand.organization) and not user.is_superuser:
-        raise ApplicationError(
-            _("You manage this organization, so you cannot decide on its brand; another reviewer must."), status=403
-        )
+        raise NotAllowed(_("You manage this organization, so you cannot decide on its brand; another reviewer must."))
     return _transition(user=user, brand=brand, decision=decision, comment=comment)
 
 
@@ -393,7 +391,7 @@ def case_save(*, user, brand: Brand, data: dict, case: Case | None = None, submi
 def case_publish(*, user, case: Case) -> Case:
     case = Case.objects.select_for_update().select_related("brand", "organization").get(pk=case.pk)
     if not rules.can(user, rules.Action.REVIEW, case.organization):
-        raise ApplicationError(_("Only reviewers above this organization may publish its cases."), status=403)
+        raise NotAllowed(_("Only reviewers above this organization may publish its cases."))
     if case.status != Case.Status.SUBMITTED:
         raise ApplicationError(_("Only a case awaiting publication can be published."))
     if not case.brand.is_public:
@@ -438,11 +436,11 @@ def case_adopt(*, user, case: Case, brand: Brand, note: str = "") -> CaseAdoptio
         raise ApplicationError(_("At most %(max)s characters.") % {"max": ADOPTION_NOTE_MAX}, field="note")
     already = _("“%(brand)s” has already adopted this case.") % {"brand": brand.name}
     if CaseAdoption.objects.filter(case=case, brand=brand).exists():
-        raise ApplicationError(already, field="brand", status=409, code="already_adopted")
+        raise Conflict(already, field="brand", code="already_adopted")
     try:
         with transaction.atomic():  # a savepoint: the unique constraint is the last word under a race
             return CaseAdoption.objects.create(
                 case=case, brand=brand, organization_id=brand.organization_id, adopted_by=user, note=note
             )
     except IntegrityError:
-        raise ApplicationError(already, field="brand", status=409, code="already_adopted") from None
+        raise Conflict(already, field="brand", code="already_adopted") from None

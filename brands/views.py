@@ -21,7 +21,7 @@ from brands.forms import (
 )
 from brands.models import Brand, Case, Plan
 from config import pagecache
-from config.errors import ApplicationError
+from config.errors import ApplicationError, form_refusal
 from organizations import rules
 from organizations.models import Organization
 
@@ -36,16 +36,6 @@ def _query_without_page(request) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
-
-
-def _refused(request, form, error: ApplicationError) -> None:
-    """Show a service refusal on the form (on its field when it names one)."""
-    if form is not None and error.field and error.field in form.fields:
-        form.add_error(error.field, error.message)
-    elif form is not None:
-        form.add_error(None, error.message)
-    else:
-        messages.error(request, error.message)
 
 
 # --- Public -----------------------------------------------------------------
@@ -106,7 +96,7 @@ def case_list(request):
     )
 
 
-def _case_page(request, case: Case, form: CaseAdoptionForm | None = None):
+def _case_page(request, case: Case, form: CaseAdoptionForm | None = None, status: int = 200):
     """The public case page: the case, the brands that adopted it, and for a secretary or staff member the
     brands of theirs that may still adopt it."""
     adoptions = selectors.case_adoptions(case=case, user=request.user)
@@ -120,7 +110,7 @@ def _case_page(request, case: Case, form: CaseAdoptionForm | None = None):
         ]
         form = CaseAdoptionForm(brands=candidates) if candidates else None
     context = {"case": case, "adoptions": adoptions, "may_adopt": may_adopt, "adopt_form": form}
-    return render(request, "brands/case_detail.html", context)
+    return render(request, "brands/case_detail.html", context, status=status)
 
 
 def case_detail(request, pk: int):
@@ -134,15 +124,16 @@ def case_adopt(request, pk: int):
     # A brand outside the user's reach is a 404, the same answer as a brand that does not exist.
     brand = selectors.brand_get_for(user=request.user, action=rules.Action.MANAGE, code=request.POST.get("brand", ""))
     form = CaseAdoptionForm(request.POST, brands=[brand])
+    status = 200
     if form.is_valid():
         try:
             services.case_adopt(user=request.user, case=case, brand=brand, note=form.cleaned_data["note"])
         except ApplicationError as error:
-            _refused(request, form, error)
+            status = form_refusal(form, error)
         else:
             messages.success(request, _("“%(brand)s” has adopted this case.") % {"brand": brand.name})
             return redirect("case-detail", pk=case.pk)
-    return _case_page(request, case, form=form)
+    return _case_page(request, case, form=form, status=status)
 
 
 # --- Workspace (secretaries and staff: Action.MANAGE) -----------------------
@@ -158,6 +149,7 @@ def brand_create(request):
     if not organizations.exists():
         raise Http404
     form = BrandForm(request.POST or None, request.FILES or None, organizations=organizations)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -169,11 +161,11 @@ def brand_create(request):
                 cover=data.get("cover"),
             )
         except ApplicationError as error:
-            _refused(request, form, error)
+            status = form_refusal(form, error)
         else:
             messages.success(request, _("The brand was saved as a draft. Its public code is %s.") % brand.code)
             return redirect("workspace-brand", code=brand.code)
-    return render(request, "workspace/brand_form.html", {"form": form, "brand": None})
+    return render(request, "workspace/brand_form.html", {"form": form, "brand": None}, status=status)
 
 
 @login_required
@@ -184,6 +176,7 @@ def brand_edit(request, code: str):
     if brand.status not in services.EDITABLE_STATUSES:
         messages.error(request, _("A brand can only be edited while it is a draft or returned."))
         return redirect("workspace-brand", code=brand.code)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -191,11 +184,11 @@ def brand_edit(request, code: str):
                 user=request.user, brand=brand, data=data, logo=data.get("logo"), cover=data.get("cover")
             )
         except ApplicationError as error:
-            _refused(request, form, error)
+            status = form_refusal(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect("workspace-brand", code=brand.code)
-    return render(request, "workspace/brand_form.html", {"form": form, "brand": brand})
+    return render(request, "workspace/brand_form.html", {"form": form, "brand": brand}, status=status)
 
 
 @login_required
@@ -263,6 +256,7 @@ def commitment_edit(request, code: str, pk: int):
 def plan_edit(request, code: str):
     brand = _managed(request, code)
     form = PlanForm(request.POST or None, instance=brand.plan_obj or Plan(brand=brand))
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -274,11 +268,11 @@ def plan_edit(request, code: str):
                 goals=data["goals"],
             )
         except ApplicationError as error:
-            _refused(request, form, error)
+            status = form_refusal(form, error)
         else:
             messages.success(request, _("Plan saved."))
             return redirect("workspace-brand", code=brand.code)
-    return render(request, "workspace/plan_form.html", {"brand": brand, "form": form})
+    return render(request, "workspace/plan_form.html", {"brand": brand, "form": form}, status=status)
 
 
 @login_required
@@ -286,6 +280,7 @@ def milestone_edit(request, code: str, pk: int | None = None):
     brand = _managed(request, code)
     milestone = selectors.milestone_get_for(user=request.user, brand=brand, pk=pk) if pk else None
     form = MilestoneForm(request.POST or None, instance=milestone)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -294,11 +289,13 @@ def milestone_edit(request, code: str, pk: int | None = None):
             else:
                 services.milestone_update(user=request.user, milestone=milestone, data=data)
         except ApplicationError as error:
-            _refused(request, form, error)
+            status = form_refusal(form, error)
         else:
             messages.success(request, _("Milestone saved."))
             return redirect("workspace-brand", code=brand.code)
-    return render(request, "workspace/milestone_form.html", {"brand": brand, "form": form, "milestone": milestone})
+    return render(
+        request, "workspace/milestone_form.html", {"brand": brand, "form": form, "milestone": milestone}, status=status
+    )
 
 
 @login_required
@@ -315,6 +312,7 @@ def report_add(request, code: str, pk: int):
     brand = _managed(request, code)
     milestone = selectors.milestone_get_for(user=request.user, brand=brand, pk=pk)
     form = ProgressReportForm(request.POST or None, request.FILES or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -324,11 +322,13 @@ def report_add(request, code: str, pk: int):
             if data["mark_done"]:
                 services.milestone_set_done(user=request.user, milestone=milestone, done=True)
         except ApplicationError as error:
-            _refused(request, form, error)
+            status = form_refusal(form, error)
         else:
             messages.success(request, _("Progress report saved."))
             return redirect("workspace-brand", code=brand.code)
-    return render(request, "workspace/report_form.html", {"brand": brand, "form": form, "milestone": milestone})
+    return render(
+        request, "workspace/report_form.html", {"brand": brand, "form": form, "milestone": milestone}, status=status
+    )
 
 
 @login_required
@@ -339,17 +339,18 @@ def case_edit(request, code: str, pk: int | None = None):
         messages.error(request, _("A published case can no longer be edited."))
         return redirect("workspace-brand", code=brand.code)
     form = CaseForm(request.POST or None, instance=case)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             services.case_save(
                 user=request.user, brand=brand, case=case, data=form.cleaned_data, submit="submit" in request.POST
             )
         except ApplicationError as error:
-            _refused(request, form, error)
+            status = form_refusal(form, error)
         else:
             messages.success(request, _("Case saved."))
             return redirect("workspace-brand", code=brand.code)
-    return render(request, "workspace/case_form.html", {"brand": brand, "form": form, "case": case})
+    return render(request, "workspace/case_form.html", {"brand": brand, "form": form, "case": case}, status=status)
 
 
 # --- Dashboard (reviewers: Action.REVIEW) -----------------------------------
@@ -360,6 +361,7 @@ def dashboard_brand(request, code: str):
     brand = selectors.brand_workspace_get(user=request.user, code=code, action=rules.Action.REVIEW)
     decisions = services.decisions_available(brand=brand)
     form = ReviewForm(request.POST or None, decisions=decisions)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             services.brand_review(
@@ -369,11 +371,13 @@ def dashboard_brand(request, code: str):
                 comment=form.cleaned_data["comment"],
             )
         except ApplicationError as error:
-            _refused(request, form, error)
+            status = form_refusal(form, error)
         else:
             messages.success(request, _("Decision recorded."))
             return redirect("dashboard-brand", code=brand.code)
-    return render(request, "dashboard/brand_review.html", {"brand": brand, "form": form, "decisions": decisions})
+    return render(
+        request, "dashboard/brand_review.html", {"brand": brand, "form": form, "decisions": decisions}, status=status
+    )
 
 
 @login_required

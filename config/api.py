@@ -13,13 +13,12 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.errors import ApplicationError
+from config.errors import ApplicationError, error_body, http_status
 
 
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        data = {exc.field: [exc.message]} if exc.field else {"detail": exc.message}
-        return Response(data, status=exc.status)
+        return Response(error_body(exc), status=http_status(exc))
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "message_dict"):
             exc = exceptions.ValidationError(exc.message_dict)

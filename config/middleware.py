@@ -20,3 +20,26 @@ class RejectControlCharactersMiddleware:
         if CONTROL_CHARACTERS.search(request.path_info):
             raise Http404
         return self.get_response(request)
+
+
+class ApplicationErrorMiddleware:
+    """A service's refusal that no view caught becomes a page with its message and the status the one
+    mapping (``config.errors.http_status``) gives it: a ``NotFound`` is the 404 page. (The API's views
+    answer their own refusals through DRF's exception handler, with the same mapping.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.shortcuts import render
+
+        from config.errors import ApplicationError, NotFound, http_status
+
+        if not isinstance(exception, ApplicationError):
+            return None
+        if isinstance(exception, NotFound):
+            raise Http404(exception.message) from exception
+        return render(request, "refused.html", {"message": exception.message}, status=http_status(exception))

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from brands.models import Brand, BrandTransition, Milestone
-from config.errors import ApplicationError
+from config.errors import ApplicationError, Conflict, NotFound
 from dashboards.models import EarlyWarning, NodeFigures, SupportAction, SupportCase, SupportEvent
 from evaluations.models import Evaluation, Rectification
 from organizations import rules
@@ -349,7 +349,7 @@ def warnings_evaluate(*, today: date | None = None) -> dict[str, int]:
 def warning_acknowledge(*, user, warning: EarlyWarning) -> EarlyWarning:
     rules.require(user, rules.Action.REVIEW, warning.organization)
     if warning.state != EarlyWarning.State.NEW:
-        raise ApplicationError(_("Only a new warning can be acknowledged."), status=409, code="wrong_status")
+        raise Conflict(_("Only a new warning can be acknowledged."), code="wrong_status")
     warning.state, warning.updated_at = EarlyWarning.State.ACKNOWLEDGED, timezone.now()
     warning.save(update_fields=["state", "updated_at"])
     return warning
@@ -376,7 +376,7 @@ def _require_case_party(user, case: SupportCase) -> None:
         or rules.can(user, rules.Action.MANAGE, case.organization)
         or rules.can(user, rules.Action.MANAGE, case.mentor)
     ):
-        raise ApplicationError(_("You cannot work on this case."), status=404)
+        raise NotFound(_("You cannot work on this case."))
 
 
 @transaction.atomic
@@ -410,7 +410,7 @@ def support_case_open(
 
 def _require_open(case: SupportCase) -> None:
     if case.status != SupportCase.Status.OPEN:
-        raise ApplicationError(_("This case is closed."), status=409, code="wrong_status")
+        raise Conflict(_("This case is closed."), code="wrong_status")
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from brands import selectors as brand_selectors
-from config.errors import ApplicationError
+from config.errors import ApplicationError, NotFound, form_refusal, http_status
 from dashboards import charts, exports, selectors, services
 from dashboards.forms import ActionForm, CaseCloseForm, CaseOpenForm, NoteForm
 from dashboards.models import SupportAction
@@ -71,7 +71,7 @@ def _export_sheets(request):
     try:
         node, period, code, previous_code = _scope(request)
     except ApplicationError as error:
-        return None, HttpResponse(error.message, status=400, content_type="text/plain; charset=utf-8")
+        return None, HttpResponse(error.message, status=http_status(error), content_type="text/plain; charset=utf-8")
     sheets = exports.sheets(user=request.user, node=node, period=period, code=code, previous_code=previous_code)
     return (node, period, sheets), None
 
@@ -147,7 +147,7 @@ def case_open(request, pk: int):
                 warning=warning,
             )
         except ApplicationError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            return _render_warning(request, warning, form=form, status=form_refusal(form, error))
         else:
             messages.success(request, _("The 帮扶 case is open."))
             return redirect("support-case", pk=case.pk)
@@ -182,9 +182,7 @@ def _case_step(request, pk: int, form_class, form_name: str, step, success: str)
         try:
             step(case, form.cleaned_data)
         except ApplicationError as error:
-            if error.status == 404:
-                raise Http404 from None
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            return _render_case(request, case, status=form_refusal(form, error), **{form_name: form})
         else:
             messages.success(request, success)
             return redirect("support-case", pk=pk)
@@ -242,9 +240,9 @@ def case_action_done(request, pk: int, action_pk: int):
         raise Http404 from None
     try:
         services.support_action_done(user=request.user, action=action)
+    except NotFound:
+        raise
     except ApplicationError as error:
-        if error.status == 404:
-            raise Http404 from None
         messages.error(request, error.message)
     else:
         messages.success(request, _("The action is done."))

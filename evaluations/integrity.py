@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.errors import ApplicationError
+from config.errors import Throttled
 from evaluations import fastpath
 
 DEVICE_COOKIE = "rater_device"
@@ -222,10 +222,8 @@ def check_throttle(counts: Counts) -> None:
     """429 past either limit (the refused attempt still counts, so hammering does not reopen the window)."""
     if counts.per_ip_brand > settings.EVALUATION_THROTTLE_IP_BRAND or counts.per_ip > settings.EVALUATION_THROTTLE_IP:
         minutes = max(1, settings.EVALUATION_THROTTLE_WINDOW // 60)
-        raise ApplicationError(
-            _("Too many ratings from your network. Please try again in %(minutes)d minutes.") % {"minutes": minutes},
-            status=429,
-            code="throttled",
+        raise Throttled(
+            _("Too many ratings from your network. Please try again in %(minutes)d minutes.") % {"minutes": minutes}
         )
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from brands.models import Brand
 from config import pagecache
-from config.errors import ApplicationError
+from config.errors import ApplicationError, Conflict, NotFound
 from evaluations import integrity, policy, refresh, surges
 from evaluations.models import (
     BAD_GRADES,
@@ -274,7 +274,7 @@ def evaluation_submit(
     whatever its state, so the branch can call back and verify it.
     """
     if not brand.is_public:
-        raise ApplicationError(_("This brand cannot be rated."), status=404)
+        raise NotFound(_("This brand cannot be rated."))
     comment = (comment or "").strip()
     contact = (contact or "").strip()
     problem = policy.contact_problem(overall=overall, contact=contact)
@@ -493,9 +493,8 @@ def _transition(locked: Rectification, action: str, *, actor=None, note: str = "
     """
     allowed, to_status = RECTIFICATION_TRANSITIONS[action]
     if locked.status not in allowed:
-        raise ApplicationError(
+        raise Conflict(
             _("Not possible while the rectification is “%(status)s”.") % {"status": locked.get_status_display()},
-            status=409,
             code="wrong_status",
         )
     before = locked.status
@@ -586,7 +585,7 @@ def rectification_appeal(*, rectification: Rectification, reason: str, actor) ->
         raise ApplicationError(_("Explain why the review is malicious."), field="reason")
     locked = _lock(rectification)
     if locked.appeal_reason and locked.status in RECTIFICATION_TRANSITIONS[A.APPEALED][0]:
-        raise ApplicationError(_("This review was already appealed once."), status=409, code="wrong_status")
+        raise Conflict(_("This review was already appealed once."), code="wrong_status")
     return _transition(
         locked, A.APPEALED, actor=actor, note=reason, status_before_appeal=locked.status, appeal_reason=reason[:1000]
     )
@@ -765,7 +764,7 @@ def surge_decide(*, surge: Surge, release: bool, actor, note: str = "") -> Surge
     """
     locked = Surge.objects.select_for_update().get(pk=surge.pk)
     if locked.status != Surge.Status.OPEN:
-        raise ApplicationError(_("This surge was already decided."), status=409, code="wrong_status")
+        raise Conflict(_("This surge was already decided."), code="wrong_status")
     note = (note or "").strip()[:200]
     held = list(locked.evaluations.filter(state=Evaluation.State.FLAGGED).order_by("id"))
     for evaluation in held:

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from brands.selectors import brand_public_get
-from config.errors import ApplicationError
+from config.errors import ApplicationError, form_refusal
 from evaluations import integrity, policy, selectors, services
 from evaluations.forms import (
     AppealForm,
@@ -119,12 +119,8 @@ def rate(request, code: str):
                 rating_code=data["code"],
             )
         except ApplicationError as error:
-            if error.field and error.field in form.fields:
-                form.add_error(error.field, error.message)
-            else:
-                form.add_error(None, error.message)
             brand = brand_public_get(code=code)  # the page shows more of it than the rating needs
-            return _render_rate(request, brand, form, status=error.status if error.status == 429 else 400, key=key)
+            return _render_rate(request, brand, form, status=form_refusal(form, error), key=key)
         response = redirect("evaluations:thanks", code=code, receipt=result.evaluation.receipt)
         return _with_device_cookie(request, response, key or integrity.new_device_key())
     return _render_rate(request, brand_public_get(code=code), form, status=400, key=key)
@@ -208,8 +204,7 @@ def track(request, receipt: str):
             try:
                 services.rectification_verdict(rectification=rectification, verdict=form.cleaned_data["verdict"])
             except ApplicationError as error:
-                form.add_error(None, error.message)
-                status = 400
+                status = form_refusal(form, error)
             else:
                 messages.success(request, _("Thank you. Your answer was recorded."))
                 return redirect("evaluations:track", receipt=evaluation.receipt)
@@ -228,17 +223,19 @@ def track(request, receipt: str):
 # --- workspace (secretaries) -------------------------------------------------------
 
 
-def _form_action(request, form, action, success_message: str) -> bool:
-    """Run ``action(cleaned_data)`` for a valid form and flash ``success_message``; a refusal goes on the form."""
+def _form_action(request, form, action, success_message: str) -> int:
+    """Run ``action(cleaned_data)`` for a valid form and flash ``success_message``; a refusal goes on the form.
+
+    Returns 0 when the action was taken, else the status of the page that shows the form again.
+    """
     if not form.is_valid():
-        return False
+        return 400
     try:
         action(form.cleaned_data)
     except ApplicationError as error:
-        form.add_error(None, error.message)
-        return False
+        return form_refusal(form, error)
     messages.success(request, success_message)
-    return True
+    return 0
 
 
 def _filtered_rectifications(request, *, queue: bool) -> tuple[dict, int]:
@@ -293,16 +290,17 @@ def _render_workspace_detail(request, rectification, respond_form=None, appeal_f
 def workspace_respond(request, pk: int):
     rectification = selectors.rectification_get(user=request.user, pk=pk, action=Action.MANAGE)
     form = RespondForm(request.POST)
-    if _form_action(
+    status = _form_action(
         request,
         form,
         lambda data: services.rectification_respond(
             rectification=rectification, response=data["response"], actor=request.user
         ),
         _("Your response was saved. The rater can now see it."),
-    ):
+    )
+    if not status:
         return redirect("evaluations:workspace-rectification", pk=pk)
-    return _render_workspace_detail(request, rectification, respond_form=form, status=400)
+    return _render_workspace_detail(request, rectification, respond_form=form, status=status)
 
 
 @login_required
@@ -310,16 +308,17 @@ def workspace_respond(request, pk: int):
 def workspace_appeal(request, pk: int):
     rectification = selectors.rectification_get(user=request.user, pk=pk, action=Action.MANAGE)
     form = AppealForm(request.POST)
-    if _form_action(
+    status = _form_action(
         request,
         form,
         lambda data: services.rectification_appeal(
             rectification=rectification, reason=data["reason"], actor=request.user
         ),
         _("Your appeal was sent to the reviewer."),
-    ):
+    )
+    if not status:
         return redirect("evaluations:workspace-rectification", pk=pk)
-    return _render_workspace_detail(request, rectification, appeal_form=form, status=400)
+    return _render_workspace_detail(request, rectification, appeal_form=form, status=status)
 
 
 # --- dashboard (reviewers) ---------------------------------------------------------
@@ -355,16 +354,17 @@ def dashboard_rectification(request, pk: int):
 def dashboard_rule(request, pk: int):
     rectification = selectors.rectification_get(user=request.user, pk=pk, action=Action.REVIEW)
     form = RulingForm(request.POST)
-    if _form_action(
+    status = _form_action(
         request,
         form,
         lambda data: services.rectification_rule_appeal(
             rectification=rectification, uphold=data["decision"] == "uphold", ruling=data["ruling"], actor=request.user
         ),
         _("The ruling was recorded."),
-    ):
+    )
+    if not status:
         return redirect("evaluations:dashboard-rectification", pk=pk)
-    return _render_dashboard_detail(request, rectification, ruling_form=form, status=400)
+    return _render_dashboard_detail(request, rectification, ruling_form=form, status=status)
 
 
 @login_required
@@ -372,16 +372,17 @@ def dashboard_rule(request, pk: int):
 def dashboard_close(request, pk: int):
     rectification = selectors.rectification_get(user=request.user, pk=pk, action=Action.REVIEW)
     form = CloseForm(request.POST)
-    if _form_action(
+    status = _form_action(
         request,
         form,
         lambda data: services.rectification_close(
             rectification=rectification, ruling=data["ruling"], actor=request.user
         ),
         _("The rectification was closed."),
-    ):
+    )
+    if not status:
         return redirect("evaluations:dashboard-rectification", pk=pk)
-    return _render_dashboard_detail(request, rectification, close_form=form, status=400)
+    return _render_dashboard_detail(request, rectification, close_form=form, status=status)
 
 
 @login_required
@@ -460,6 +461,7 @@ def workspace_rating_codes(request, code: str):
     """Issue one-time rating codes; they are shown once, on a printable A4 sheet (only hashes are kept)."""
     brand = selectors.rating_code_brand_get(user=request.user, code=code)
     form = RatingCodeIssueForm(request.POST or None)
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
             batch, codes = services.rating_codes_issue(
@@ -469,14 +471,12 @@ def workspace_rating_codes(request, code: str):
                 valid_days=form.cleaned_data["valid_days"],
             )
         except ApplicationError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            status = form_refusal(form, error)
         else:
             context = {"brand": brand, "batch": batch, "slips": _slips(request, brand, codes)}
             return render(request, "evaluations/rating_code_sheet.html", context)
     context = {"brand": brand, "form": form, "batches": selectors.rating_code_batches(brand=brand)}
-    return render(
-        request, "evaluations/workspace_rating_codes.html", context, status=400 if request.method == "POST" else 200
-    )
+    return render(request, "evaluations/workspace_rating_codes.html", context, status=status)
 
 
 # --- surges (reviewers) ---------------------------------------------------------------------------
@@ -507,13 +507,14 @@ def dashboard_surge(request, pk: int):
 def dashboard_surge_decide(request, pk: int):
     surge = selectors.surge_get(user=request.user, pk=pk)
     form = SurgeDecisionForm(request.POST)
-    if _form_action(
+    status = _form_action(
         request,
         form,
         lambda data: services.surge_decide(
             surge=surge, release=data["decision"] == "release", actor=request.user, note=data["note"]
         ),
         _("The decision was recorded."),
-    ):
+    )
+    if not status:
         return redirect("evaluations:dashboard-surge", pk=pk)
-    return _render_surge(request, surge, form=form, status=400)
+    return _render_surge(request, surge, form=form, status=status)

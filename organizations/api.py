@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import ApplicationError
+from config.errors import ApplicationError, Throttled
 from organizations import selectors
 from organizations.authentication import api_token_issue, api_token_revoke, lockout_message
 from organizations.models import ApiToken, Organization
@@ -65,7 +65,7 @@ class TokenLogin(APIView):
         django_request = request._request
         user = authenticate(django_request, **serializer.validated_data)
         if getattr(django_request, "axes_locked_out", False):
-            raise ApplicationError(lockout_message(), status=429, code="locked_out")
+            raise Throttled(lockout_message(), code="locked_out")
         if user is None:
             raise serializers.ValidationError(
                 {"non_field_errors": [_("Unable to log in with provided credentials.")]}, code="authorization"

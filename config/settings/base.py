@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A service's refusal no view caught: its page, with the status config.errors maps it to.
+    "config.middleware.ApplicationErrorMiddleware",
     # Last: it turns a lockout noticed during the login into the lockout page or answer.
     "axes.middleware.AxesMiddleware",
 ]

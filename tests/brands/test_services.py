@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 
 from brands import images, selectors, services
 from brands.models import Brand, BrandTransition, Case, Commitment
-from config.errors import ApplicationError
+from config.errors import ApplicationError, http_status
 from organizations.models import Membership
 from tests.brands.conftest import image_bytes, set_status, upload
 from tests.factories import BrandFactory, grant
@@ -65,7 +65,7 @@ def test_transition_table(community_brand, secretary, district_reviewer, decisio
                 f"“{services.decision_label(decision)}” is not possible for a brand that is “{S(from_status).label}”."
             )
         assert caught.value.code == "illegal_transition"
-        assert caught.value.status == 400
+        assert http_status(caught.value) == 400
         assert caught.value.message == expected
         assert Brand.objects.get(pk=brand.pk).status == from_status
         assert BrandTransition.objects.count() == 0
@@ -106,7 +106,7 @@ def test_reviewer_outside_the_subtree_may_not_decide(enterprise_brand, district_
     brand = set_status(enterprise_brand, S.SUBMITTED)
     with pytest.raises(ApplicationError) as caught:
         services.brand_review(user=district_reviewer, brand=brand, decision="approve")
-    assert caught.value.status == 403
+    assert http_status(caught.value) == 403
     assert Brand.objects.get(pk=brand.pk).status == S.SUBMITTED
 
 
@@ -120,7 +120,7 @@ def test_no_self_approval_even_for_a_reviewer(tree, community_brand, secretary):
     brand = set_status(community_brand, S.SUBMITTED)
     with translation.override("en"), pytest.raises(ApplicationError) as caught:
         services.brand_review(user=secretary, brand=brand, decision="approve")
-    assert (caught.value.status, caught.value.message) == (
+    assert (http_status(caught.value), caught.value.message) == (
         403,
         "You manage this organization, so you cannot decide on its brand; another reviewer must.",
     )

@@ -227,7 +227,7 @@ def test_self_approval_is_refused_on_the_form(client, tree, secretary, community
     set_status(community_brand, S.SUBMITTED)
     client.force_login(secretary)
     response = client.post(f"/dashboard/brands/{community_brand.code}/", {"decision": "approve"})
-    assert response.status_code == 200
+    assert response.status_code == 403  # not allowed (the API's answer too), the form saying why
     assert response.context["form"].non_field_errors() == ["您负责这个党组织，不能审核它的品牌，需由其他审核人员审核。"]
     assert Brand.objects.get().status == S.SUBMITTED
 

@@ -7,7 +7,7 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone, translation
 
-from config.errors import ApplicationError
+from config.errors import ApplicationError, http_status
 from evaluations import integrity, services
 from evaluations.models import (
     CommentStatus,
@@ -157,7 +157,7 @@ def test_throttle_per_ip_per_brand_refuses_with_429(brand, other_brand, signals)
     submit(brand, signals(device="b"))
     with pytest.raises(ApplicationError) as error:
         submit(brand, signals(device="c"))
-    assert error.value.status == 429
+    assert http_status(error.value) == 429
     assert error.value.message == "Too many ratings from your network. Please try again in 60 minutes."
     assert Evaluation.objects.count() == 2
     assert submit(other_brand, signals(device="c")).evaluation.state == "counted"
@@ -169,7 +169,7 @@ def test_throttle_per_ip_overall(brand, other_brand, signals):
     submit(other_brand, signals(device="b"))
     with pytest.raises(ApplicationError) as error:
         submit(make_brand(brand.organization), signals(device="c"))
-    assert error.value.status == 429
+    assert http_status(error.value) == 429
 
 
 def test_comment_is_pending_and_a_listed_word_holds_it(brand, signals):
@@ -192,7 +192,7 @@ def test_a_non_public_brand_cannot_be_rated(tree, signals):
     draft = make_brand(tree["community"], status="draft")
     with pytest.raises(ApplicationError) as error:
         submit(draft, signals())
-    assert error.value.status == 404
+    assert http_status(error.value) == 404
 
 
 def test_mask_contact():
@@ -269,7 +269,7 @@ def test_wrong_steps_are_refused_with_409(brand, signals, secretary):
     r = Rectification.objects.get()
     with pytest.raises(ApplicationError) as error:
         services.rectification_verdict(rectification=r, verdict="satisfied")
-    assert (error.value.status, error.value.message) == (409, "Not possible while the rectification is “Open”.")
+    assert (http_status(error.value), error.value.message) == (409, "Not possible while the rectification is “Open”.")
     with pytest.raises(ApplicationError) as error:
         services.rectification_respond(rectification=r, response="  ", actor=secretary)
     assert (error.value.field, error.value.message) == ("response", "Write what was done.")

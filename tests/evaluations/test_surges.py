@@ -107,7 +107,7 @@ def test_a_rejected_surge_excludes_its_ratings_and_the_reviewer_decides_once(cli
     assert client.post(f"/dashboard/surges/{surge.pk}/decide/", {"decision": "reject"}).status_code == 302
     assert sorted(Evaluation.objects.values_list("state", flat=True)) == ["counted"] * 3 + ["excluded"] * 2
     again = client.post(f"/dashboard/surges/{surge.pk}/decide/", {"decision": "release"})
-    assert again.status_code == 400
+    assert again.status_code == 409  # already decided: a conflict, as in the API
     assert Evaluation.objects.filter(state="excluded").count() == 2
     bad = client.post(f"/dashboard/surges/{surge.pk}/decide/", {"decision": "maybe"})
     assert bad.status_code == 400

@@ -187,7 +187,7 @@ def test_track_shows_the_response_and_takes_the_verdict(client, brand, secretary
     assert "路灯已修复" in html
     assert client.post(url, {"verdict": "satisfied"}).status_code == 302
     assert Rectification.objects.get().status == "confirmed"
-    assert client.post(url, {"verdict": "dissatisfied"}).status_code == 400
+    assert client.post(url, {"verdict": "dissatisfied"}).status_code == 409  # already judged
     assert client.get("/track/NOSUCHRECEIPT000/").status_code == 404
     assert client.get(f"/track/?receipt={evaluation.receipt.lower()}").headers["Location"] == url
     spaced = " ".join([evaluation.receipt[:8], evaluation.receipt[8:]])
