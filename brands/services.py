@@ -32,6 +32,7 @@ from brands.selectors import BRAND_PUBLIC_VERSION_KEY, brand_public_cache_key
 from config import pagecache
 from config.errors import ApplicationError, Conflict, NotAllowed
 from organizations import rules
+from organizations.audit import audit_changes, audit_record
 from organizations.models import Organization
 
 S = Brand.Status
@@ -146,6 +147,7 @@ def brand_create(
         try:
             with transaction.atomic():  # a savepoint, so a code collision can be retried
                 brand.save()
+                audit_record(actor=user, action="brand.create", target=brand, after={"status": brand.status})
             return brand
         except IntegrityError:
             if not Brand.objects.filter(code=brand.code).exists():
@@ -169,12 +171,17 @@ def brand_update(
             _("A brand can only be edited while it is a draft or returned; this one is “%s”.")
             % brand.get_status_display()
         )
+    before = {key: getattr(brand, key) for key in BRAND_FIELDS}
     for key in BRAND_FIELDS:
         if key in data:
             setattr(brand, key, data[key])
     brand.service_targets = _clean_targets(brand.service_targets)
     _apply_images(brand, logo=logo, cover=cover)
     brand.save()
+    after = {key: getattr(brand, key) for key in BRAND_FIELDS}
+    after |= {name: "new" for name, image in (("logo", logo), ("cover", cover)) if image is not None}
+    before, after = audit_changes(before, after)
+    audit_record(actor=user, action="brand.update", target=brand, before=before, after=after)
     return brand
 
 
@@ -199,6 +206,14 @@ def _transition(*, user, brand: Brand, decision: str, comment: str) -> Brand:
         from_status=from_status,
         to_status=to_status,
         comment=comment,
+    )
+    audit_record(
+        actor=user,
+        action=f"brand.{decision}",
+        target=brand,
+        before={"status": from_status},
+        after={"status": to_status},
+        detail=comment,
     )
     # The rating endpoint caches whether a brand is public; a revoked brand must stop taking ratings at once.
     transaction.on_commit(partial(cache.delete, brand_public_cache_key(brand.code)))
@@ -241,22 +256,27 @@ def brand_review(*, user, brand: Brand, decision: str, comment: str = "") -> Bra
 def commitment_add(*, user, brand: Brand, text: str) -> Commitment:
     _require_manage(user, brand.organization)
     last = brand.commitments.order_by("-position").values_list("position", flat=True).first()
-    return Commitment.objects.create(
+    commitment = Commitment.objects.create(
         brand=brand, organization_id=brand.organization_id, text=text, position=(last or 0) + 1
     )
+    audit_record(actor=user, action="commitment.add", target=commitment, after={"text": text})
+    return commitment
 
 
 @transaction.atomic
 def commitment_update(*, user, commitment: Commitment, text: str) -> Commitment:
     _require_manage(user, commitment.organization)
+    before = {"text": commitment.text}
     commitment.text = text
     commitment.save(update_fields=["text"])
+    audit_record(actor=user, action="commitment.update", target=commitment, before=before, after={"text": text})
     return commitment
 
 
 @transaction.atomic
 def commitment_delete(*, user, commitment: Commitment) -> None:
     _require_manage(user, commitment.organization)
+    audit_record(actor=user, action="commitment.delete", target=commitment, before={"text": commitment.text})
     commitment.delete()
 
 
@@ -269,16 +289,25 @@ def commitment_move(*, user, commitment: Commitment, step: int) -> None:
     target = index + step
     if 0 <= target < len(items):
         items[index], items[target] = items[target], items[index]
+    before = commitment.position
     for position, item in enumerate(items, start=1):
         if item.position != position:
             item.position = position
             item.save(update_fields=["position"])
+    after = next(item.position for item in items if item.pk == commitment.pk)
+    if after != before:
+        audit_record(
+            actor=user,
+            action="commitment.move",
+            target=commitment,
+            before={"position": before},
+            after={"position": after},
+        )
 
 
 # --- Plan, milestones, progress --------------------------------------------
 
 
-@transaction.atomic
 def _check_weight(weight: int) -> None:
     if not 1 <= weight <= MILESTONE_WEIGHT_MAX:
         raise ApplicationError(
@@ -286,6 +315,7 @@ def _check_weight(weight: int) -> None:
         )
 
 
+@transaction.atomic
 def plan_save(*, user, brand: Brand, start_year: int, end_year: int, goals: str) -> Plan:
     _require_manage(user, brand.organization)
     for field, year in (("start_year", start_year), ("end_year", end_year)):
@@ -296,6 +326,8 @@ def plan_save(*, user, brand: Brand, start_year: int, end_year: int, goals: str)
             )
     if end_year < start_year:
         raise ApplicationError(_("The last year cannot be before the first year."), field="end_year")
+    fields = ("start_year", "end_year", "goals")
+    existing = Plan.objects.filter(brand=brand).values(*fields).first() or {}
     plan, _created = Plan.objects.update_or_create(
         brand=brand,
         defaults={
@@ -305,6 +337,8 @@ def plan_save(*, user, brand: Brand, start_year: int, end_year: int, goals: str)
             "goals": goals,
         },
     )
+    before, after = audit_changes(existing, {name: getattr(plan, name) for name in fields})
+    audit_record(actor=user, action="plan.save", target=plan, before=before, after=after, label=brand.name)
     return plan
 
 
@@ -320,7 +354,7 @@ def milestone_add(*, user, brand: Brand, title: str, due_date, weight: int = 1, 
     _require_manage(user, brand.organization)
     plan = _require_plan(brand)
     _check_weight(weight)
-    return Milestone.objects.create(
+    milestone = Milestone.objects.create(
         plan=plan,
         organization_id=brand.organization_id,
         title=title,
@@ -328,24 +362,43 @@ def milestone_add(*, user, brand: Brand, title: str, due_date, weight: int = 1, 
         weight=weight,
         description=description,
     )
+    audit_record(
+        actor=user,
+        action="milestone.add",
+        target=milestone,
+        after={"title": title, "due_date": due_date, "weight": weight},
+    )
+    return milestone
 
 
 @transaction.atomic
 def milestone_update(*, user, milestone: Milestone, data: dict) -> Milestone:
     _require_manage(user, milestone.organization)
-    for key in ("title", "description", "due_date", "weight"):
+    fields = ("title", "description", "due_date", "weight")
+    before = {key: getattr(milestone, key) for key in fields}
+    for key in fields:
         if key in data:
             setattr(milestone, key, data[key])
     _check_weight(milestone.weight)
     milestone.save()
+    before, after = audit_changes(before, {key: getattr(milestone, key) for key in fields})
+    audit_record(actor=user, action="milestone.update", target=milestone, before=before, after=after)
     return milestone
 
 
 @transaction.atomic
 def milestone_set_done(*, user, milestone: Milestone, done: bool) -> Milestone:
     _require_manage(user, milestone.organization)
+    before = milestone.completed_on
     milestone.completed_on = timezone.localdate() if done else None
     milestone.save(update_fields=["completed_on"])
+    audit_record(
+        actor=user,
+        action="milestone.complete" if done else "milestone.reopen",
+        target=milestone,
+        before={"completed_on": before},
+        after={"completed_on": milestone.completed_on},
+    )
     return milestone
 
 
@@ -364,6 +417,14 @@ def progress_report_add(
         row.image.save(photo.original.name, photo.original, save=False)
         row.thumbnail.save(photo.display.name, photo.display, save=False)
         row.save()
+    audit_record(
+        actor=user,
+        action="progress_report.add",
+        target=report,
+        after={"milestone": milestone.pk, "photos": len(photos)},
+        detail=text,
+        label=milestone.title,
+    )
     return report
 
 
@@ -374,16 +435,22 @@ def progress_report_add(
 def case_save(*, user, brand: Brand, data: dict, case: Case | None = None, submit: bool = False) -> Case:
     """Write or edit a case; ``submit`` sends it to the reviewers for publication."""
     _require_manage(user, brand.organization)
+    created = case is None
     if case is None:
         case = Case(brand=brand, organization_id=brand.organization_id, author=user)
     elif case.status == Case.Status.PUBLISHED:
         raise ApplicationError(_("A published case can no longer be edited."))
+    fields = ("title", "summary", "status")  # the body may be long: its edits show in the case itself
+    before = {} if created else {key: getattr(case, key) for key in fields}
     for key in ("title", "summary", "body"):
         if key in data:
             setattr(case, key, data[key])
     if submit:
         case.status = Case.Status.SUBMITTED
     case.save()
+    before, after = audit_changes(before, {key: getattr(case, key) for key in fields})
+    action = "case.submit" if "status" in after and case.status == Case.Status.SUBMITTED else "case.save"
+    audit_record(actor=user, action=action, target=case, before=before, after=after)
     return case
 
 
@@ -401,6 +468,13 @@ def case_publish(*, user, case: Case) -> Case:
     case.published_at = timezone.now()
     case.save()
     pagecache.changed("brands")
+    audit_record(
+        actor=user,
+        action="case.publish",
+        target=case,
+        before={"status": Case.Status.SUBMITTED},
+        after={"status": case.status},
+    )
     return case
 
 
@@ -439,8 +513,17 @@ def case_adopt(*, user, case: Case, brand: Brand, note: str = "") -> CaseAdoptio
         raise Conflict(already, field="brand", code="already_adopted")
     try:
         with transaction.atomic():  # a savepoint: the unique constraint is the last word under a race
-            return CaseAdoption.objects.create(
+            adoption = CaseAdoption.objects.create(
                 case=case, brand=brand, organization_id=brand.organization_id, adopted_by=user, note=note
             )
+            audit_record(
+                actor=user,
+                action="case.adopt",
+                target=adoption,
+                after={"case": case.pk, "brand": brand.code},
+                detail=note,
+                label=f"{brand.name} ← {case.title}",
+            )
+            return adoption
     except IntegrityError:
         raise Conflict(already, field="brand", code="already_adopted") from None

@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("workspace/", workspace_home, name="workspace"),
+    path("", include("organizations.urls")),
     path("", include("dashboards.urls")),  # before brands: it serves /dashboard/
     path("", include("brands.urls")),
     path("", include("evaluations.urls")),

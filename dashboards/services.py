@@ -24,6 +24,7 @@ from config.errors import ApplicationError, Conflict, NotFound
 from dashboards.models import EarlyWarning, NodeFigures, SupportAction, SupportCase, SupportEvent
 from evaluations.models import Evaluation, Rectification
 from organizations import rules
+from organizations.audit import audit_record
 from organizations.models import Organization
 from scores import periods
 from scores.models import GRADES, GROUPS, ScoreCell
@@ -330,15 +331,18 @@ def warnings_evaluate(*, today: date | None = None) -> dict[str, int]:
         }
         for key, warning in current.items():
             if key not in firing:
+                before = warning.state
                 warning.state, warning.resolved_at, warning.updated_at = EarlyWarning.State.RESOLVED, now, now
                 warning.save(update_fields=["state", "resolved_at", "updated_at"])
+                _audit_warning(warning, "warning.resolve", before=before, actor=None)
                 resolved += 1
         for (brand_id, rule), figures in firing.items():
             warning = current.get((brand_id, rule))
             if warning is None:
-                EarlyWarning.objects.create(
+                warning = EarlyWarning.objects.create(
                     brand_id=brand_id, organization_id=public[brand_id].organization_id, rule=rule, figures=figures
                 )
+                _audit_warning(warning, "warning.open", before=None, actor=None, detail=public[brand_id].name)
                 opened += 1
             elif warning.figures != figures:
                 warning.figures, warning.updated_at = figures, now
@@ -346,12 +350,27 @@ def warnings_evaluate(*, today: date | None = None) -> dict[str, int]:
     return {"firing": len(firing), "opened": opened, "resolved": resolved}
 
 
+def _audit_warning(warning: EarlyWarning, action: str, *, before: str | None, actor, detail: str = "") -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        target=warning,
+        before={"state": before} if before else {},
+        after={"state": warning.state},
+        detail=detail,
+        label=warning.rule,
+    )
+
+
+@transaction.atomic
 def warning_acknowledge(*, user, warning: EarlyWarning) -> EarlyWarning:
     rules.require(user, rules.Action.REVIEW, warning.organization)
+    warning = EarlyWarning.objects.select_for_update().get(pk=warning.pk)
     if warning.state != EarlyWarning.State.NEW:
         raise Conflict(_("Only a new warning can be acknowledged."), code="wrong_status")
     warning.state, warning.updated_at = EarlyWarning.State.ACKNOWLEDGED, timezone.now()
     warning.save(update_fields=["state", "updated_at"])
+    _audit_warning(warning, "warning.acknowledge", before=EarlyWarning.State.NEW, actor=user)
     return warning
 
 
@@ -402,9 +421,19 @@ def support_case_open(
         n_before=n,
     )
     if warning is not None and warning.state in (EarlyWarning.State.NEW, EarlyWarning.State.ACKNOWLEDGED):
+        before = warning.state
         warning.state, warning.updated_at = EarlyWarning.State.IN_CASE, timezone.now()
         warning.save(update_fields=["state", "updated_at"])
+        _audit_warning(warning, "warning.take_up", before=before, actor=user)
     _event(case, SupportEvent.Kind.OPENED, user, goal)
+    audit_record(
+        actor=user,
+        action="support_case.open",
+        target=case,
+        after={"status": case.status, "mentor": mentor.pk},
+        detail=goal,
+        label=brand.name,
+    )
     return case
 
 
@@ -424,6 +453,13 @@ def support_action_add(*, user, case: SupportCase, text: str, owner: str, due_on
         raise ApplicationError(_("Name who owns the action."), field="owner")
     action = SupportAction.objects.create(case=case, text=text[:300], owner=owner[:100], due_on=due_on)
     _event(case, SupportEvent.Kind.ACTION_ADDED, user, f"{action.text} · {action.owner} · {due_on:%Y-%m-%d}")
+    audit_record(
+        actor=user,
+        action="support_action.add",
+        target=action,
+        organization=case.organization_id,
+        after={"text": action.text, "owner": action.owner, "due_on": due_on},
+    )
     return action
 
 
@@ -435,6 +471,14 @@ def support_action_done(*, user, action: SupportAction) -> SupportAction:
         action.done_at = timezone.now()
         action.save(update_fields=["done_at"])
         _event(action.case, SupportEvent.Kind.ACTION_DONE, user, action.text)
+        audit_record(
+            actor=user,
+            action="support_action.done",
+            target=action,
+            organization=action.case.organization_id,
+            before={"done_at": None},
+            after={"done_at": action.done_at},
+        )
     return action
 
 
@@ -445,6 +489,7 @@ def support_note_add(*, user, case: SupportCase, text: str) -> SupportEvent:
     if not text:
         raise ApplicationError(_("Write the note."), field="text")
     event = SupportEvent.objects.create(case=case, kind=SupportEvent.Kind.NOTE, actor=user, text=text[:4000])
+    audit_record(actor=user, action="support_case.note", target=case, detail=event.text, label=case.brand.name)
     return event
 
 
@@ -460,4 +505,13 @@ def support_case_close(*, user, case: SupportCase, review: str) -> SupportCase:
     case.status, case.review, case.closed_at = SupportCase.Status.CLOSED, review[:4000], timezone.now()
     case.save(update_fields=["score_after", "n_after", "status", "review", "closed_at"])
     _event(case, SupportEvent.Kind.CLOSED, user, review)
+    audit_record(
+        actor=user,
+        action="support_case.close",
+        target=case,
+        before={"status": SupportCase.Status.OPEN},
+        after={"status": case.status, "score_after": case.score_after, "n_after": case.n_after},
+        detail=review,
+        label=case.brand.name,
+    )
     return case

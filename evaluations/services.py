@@ -30,6 +30,7 @@ from evaluations.models import (
     Surge,
 )
 from evaluations.workdays import add_working_days
+from organizations.audit import audit_record
 from organizations.models import Membership
 
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud or typed from paper
@@ -69,6 +70,15 @@ def evaluation_change_state(*, evaluation: Evaluation, to_state: str, reason: st
         to_state=to_state,
         reason=reason,
         actor=actor,
+    )
+    audit_record(
+        actor=actor,
+        action=f"evaluation.{to_state}",
+        target=locked,
+        before={"state": from_state},
+        after={"state": to_state},
+        detail=reason,
+        label=f"#{locked.pk}",
     )
     transaction.on_commit(refresh.request_refresh)
     return locked
@@ -159,11 +169,25 @@ def _surge_hold(*, brand: Brand, today, prefetched: dict) -> Surge | None:
                     peer_rate=expectation.peer_rate,
                     threshold=expectation.threshold,
                 )
+                audit_record(
+                    actor=None, action="surge.open", target=surge, after={"status": surge.status}, label=str(today)
+                )
         except IntegrityError:  # a concurrent rating opened it first
             surge = Surge.objects.get(brand_id=brand.pk, day=today)
         surges.remember_state(code=brand.code, today=today, surge=surge)
     if surge.status == Surge.Status.REJECTED:
-        Surge.objects.filter(pk=surge.pk).update(status=Surge.Status.OPEN, decided_by=None, decided_at=None)
+        with transaction.atomic():
+            if Surge.objects.filter(pk=surge.pk, status=Surge.Status.REJECTED).update(
+                status=Surge.Status.OPEN, decided_by=None, decided_at=None
+            ):
+                audit_record(
+                    actor=None,
+                    action="surge.reopen",
+                    target=surge,
+                    before={"status": Surge.Status.REJECTED},
+                    after={"status": Surge.Status.OPEN},
+                    label=str(today),
+                )
         surges.forget_state(code=brand.code, today=today)
     return surge
 
@@ -217,6 +241,14 @@ def rating_codes_issue(
     codes = [_new_rating_code() for _index in range(count)]
     RatingCode.objects.bulk_create(
         RatingCode(batch=batch, brand=brand, code_hash=rating_code_hash(code), expires_at=expires_at) for code in codes
+    )
+    audit_record(
+        actor=actor,
+        action="rating_codes.issue",
+        target=batch,
+        organization=brand.organization_id,
+        after={"count": count, "valid_days": valid_days, "channel": channel},
+        label=brand.name,
     )
     return batch, codes
 
@@ -445,10 +477,20 @@ def evaluation_restore(*, evaluation: Evaluation, actor, note: str = "") -> Eval
 def evaluation_moderate_comment(*, evaluation: Evaluation, publish: bool, actor, note: str = "") -> Evaluation:
     if evaluation.comment_status == CommentStatus.NONE:
         raise ApplicationError(_("This rating has no comment."))
+    before = evaluation.comment_status
     evaluation.comment_status = CommentStatus.PUBLISHED if publish else CommentStatus.HIDDEN
     evaluation.comment_reason = (note or ("published by %s" if publish else "hidden by %s") % actor.username)[:200]
     evaluation.save(update_fields=["comment_status", "comment_reason"])
     pagecache.changed("comments")
+    audit_record(
+        actor=actor,
+        action="comment.publish" if publish else "comment.hide",
+        target=evaluation,
+        before={"comment_status": before},
+        after={"comment_status": evaluation.comment_status},
+        detail=note,
+        label=f"#{evaluation.pk}",
+    )
     return evaluation
 
 
@@ -463,6 +505,15 @@ def _event(rectification: Rectification, action: str, from_status: str, actor=No
         to_status=rectification.status,
         actor=actor,
         note=note,
+    )
+    audit_record(
+        actor=actor,
+        action=f"rectification.{action}",
+        target=rectification,
+        before={"status": from_status} if from_status else {},
+        after={"status": rectification.status},
+        detail=note,
+        label=f"#{rectification.pk}",
     )
 
 
@@ -795,6 +846,15 @@ def surge_decide(*, surge: Surge, release: bool, actor, note: str = "") -> Surge
     locked.decided_at = timezone.now()
     locked.note = note
     locked.save(update_fields=["status", "decided_by", "decided_at", "note"])
+    audit_record(
+        actor=actor,
+        action="surge.release" if release else "surge.reject",
+        target=locked,
+        before={"status": Surge.Status.OPEN},
+        after={"status": locked.status, "ratings": len(held)},
+        detail=note,
+        label=str(locked.day),
+    )
     # The submit path caches a surge's status (`surges.known_state`): the next rating reads the decision.
     # Forgotten now and again after the commit, as a rating meanwhile may have cached the status before it.
     forget = partial(surges.forget_state, code=locked.brand.code, today=locked.day)

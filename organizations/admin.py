@@ -8,7 +8,7 @@ from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from config import pagecache
-from organizations.models import Membership, Organization, User
+from organizations.models import AuditEntry, Membership, Organization, User
 from organizations.selectors import ORGANIZATION_VERSION_KEY
 
 
@@ -23,6 +23,26 @@ class UserAdmin(BaseUserAdmin):
     inlines = [MembershipInline]
     fieldsets = BaseUserAdmin.fieldsets + ((None, {"fields": ("display_name",)}),)
     list_display = ["username", "display_name", "email", "is_staff", "is_active"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit trail, read-only: rows are written by the services, never by hand."""
+
+    list_display = ["created_at", "actor", "organization", "action", "target_label", "before", "after"]
+    list_filter = ["action"]
+    search_fields = ["action", "target_label", "target_id", "actor__username", "organization__name"]
+    list_select_related = ["actor", "organization"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Organization)

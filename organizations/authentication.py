@@ -20,6 +20,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
+from organizations.audit import audit_record
 from organizations.models import ApiToken, User
 
 # A last-use time more recent than this is not written again: one write per token per minute at most.
@@ -49,10 +50,27 @@ def api_token_issue(*, user: User) -> tuple[ApiToken, str]:
         password_fingerprint=_password_fingerprint(user),
         expires_at=now + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
     )
+    audit_record(
+        actor=user,
+        action="api_token.create",
+        target=token,
+        organization=None,
+        after={"expires_at": token.expires_at},
+        label=user.username,
+    )
     return token, key
 
 
+@transaction.atomic
 def api_token_revoke(*, token: ApiToken) -> None:
+    audit_record(
+        actor=token.user,
+        action="api_token.revoke",
+        target=token,
+        organization=None,
+        before={"expires_at": token.expires_at},
+        label=token.user.username,
+    )
     ApiToken.objects.filter(pk=token.pk).delete()
 
 

@@ -2,7 +2,9 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
@@ -121,3 +123,47 @@ class DailyHashKey(models.Model):
 
     def __str__(self) -> str:
         return str(self.day)
+
+
+class AuditEntry(models.Model):
+    """One state change anywhere in the portal: who (``actor``; none when the system did it), in which
+    organization, what (``action``, ``<entity>.<verb>``), on which row, from what to what.
+
+    Written by ``organizations.audit.audit_record`` in the same transaction as the change it records, so a
+    change and its entry commit or roll back together. Never edited or deleted. The domains keep their own
+    timelines (a brand's transitions, a rectification's events) for their pages and scores; this table is
+    the one place that answers "who changed what, when" for all of them.
+    """
+
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    # The tenant; none for a change of the actor's own (an API token).
+    organization = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("organization")
+    )
+    action = models.CharField(_("action"), max_length=60, db_index=True)
+    target_type = models.CharField(_("target type"), max_length=60)  # "<app>.<model>"
+    target_id = models.CharField(_("target id"), max_length=40)
+    target_label = models.CharField(_("target"), max_length=200, blank=True)
+    before = models.JSONField(_("before"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(_("after"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    detail = models.TextField(_("detail"), blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="audit_org_time"),
+            models.Index(fields=["target_type", "target_id"], name="audit_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} · {self.action} · {self.target_label}"

@@ -1,13 +1,14 @@
 """Reads over organizations."""
 
 import uuid
+from datetime import date
 
 from django.core.cache import cache
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 
 from organizations import rules
-from organizations.models import Organization
+from organizations.models import AuditEntry, Organization
 
 
 def organization_list(*, user) -> QuerySet[Organization]:
@@ -25,6 +26,32 @@ def organization_parents() -> QuerySet[Organization]:
 
 def organization_subtree(*, organization: Organization) -> QuerySet[Organization]:
     return Organization.objects.filter(path__startswith=organization.path).order_by("path")
+
+
+def audit_entries_for(*, user) -> QuerySet[AuditEntry]:
+    """The audit rows the user may read: those of every organization the user may view (a reviewer's
+    subtree, a secretary's organization), and the user's own changes that belong to no organization."""
+    visible = rules.scope(user, rules.Action.VIEW)
+    if user.is_authenticated:
+        visible |= Q(organization__isnull=True, actor=user)
+    return AuditEntry.objects.filter(visible)
+
+
+def audit_entry_list(*, user, action: str = "", since: date | None = None, until: date | None = None):
+    """The audit trail in the user's reach, newest first, filtered by action and by day (both days included)."""
+    entries = audit_entries_for(user=user)
+    if action:
+        entries = entries.filter(action=action)
+    if since:
+        entries = entries.filter(created_at__date__gte=since)
+    if until:
+        entries = entries.filter(created_at__date__lte=until)
+    return entries.select_related("actor", "organization").order_by("-created_at", "-id")
+
+
+def audit_actions(*, user) -> list[str]:
+    """The actions found in the user's audit trail: the choices of its action filter."""
+    return list(audit_entries_for(user=user).order_by("action").values_list("action", flat=True).distinct())
 
 
 # Changes whenever an organization is saved, moved or deleted (in the admin); caches of reads that show

@@ -107,6 +107,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("password_reset_complete", "POST"): "- - - - -",
     ("workspace", "GET"): "N Y Y Y Y",  # any member; it lists what the user manages (nothing for a reviewer)
     ("workspace", "POST"): "N Y Y Y Y",
+    ("audit-list", "GET"): "N Y Y Y Y",  # any member: the rows of the organizations the role reaches
+    ("audit-list", "POST"): "N - - - -",
     ("dashboard", "GET"): "N N N Y Y",  # reviewers only; POST renders the same page
     ("dashboard", "POST"): "N N N Y Y",
     ("dashboard-excel", "GET"): "N N N Y Y",
