@@ -10,6 +10,7 @@ import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Max
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from brands import services as brand_services
 from brands.models import Brand, Case, Commitment, Milestone, Plan
 from dashboards import services as dashboard_services
 from dashboards.models import EarlyWarning, SupportAction, SupportCase
+from evaluations import integrity
 from evaluations import services as evaluation_services
 from evaluations.models import CommentStatus, Evaluation, Rectification, Surge
 from organizations.audit import ACTION_LABELS, audit_record
@@ -536,6 +538,34 @@ def test_a_refused_change_writes_nothing(ctx):
     with pytest.raises(ApplicationError):
         brand_services.brand_submit(user=ctx["secretary"], brand=draft)
     assert not AuditEntry.objects.filter(action="brand.submit").exists()
+
+
+@override_settings(
+    EVALUATION_POW_SOFT_LIMIT=10_000, EVALUATION_BURST_LIMIT=10_000, SURGE_MIN_COUNT=3, SURGE_MIN_DAILY=0.01
+)
+def test_the_submit_path_records_the_surges_it_opens_and_opens_again(ctx):
+    def rate(number: int) -> None:
+        signals = integrity.ClientSignals(ip=f"10.{number}.0.1", device_key=f"phone-{number}")
+        evaluation_services.evaluation_submit(brand=ctx["public"], overall=5, signals=signals, channel="api")
+
+    for number in range(5):
+        rate(number)
+    surge = Surge.objects.get()
+    evaluation_services.surge_decide(surge=surge, release=False, actor=ctx["reviewer"])
+    rate(9)  # a rejected surge holds the next rating again
+    rows = AuditEntry.objects.filter(action__startswith="surge.").order_by("id")
+    assert [(e.action, e.actor_id, e.organization_id, e.before, e.after) for e in rows] == [
+        ("surge.open", None, ctx["community"].pk, {}, {"status": "open"}),
+        (
+            "surge.reject",
+            ctx["reviewer"].pk,
+            ctx["community"].pk,
+            {"status": "open"},
+            {"status": "rejected", "ratings": 2},
+        ),
+        ("surge.reopen", None, ctx["community"].pk, {"status": "rejected"}, {"status": "open"}),
+    ]
+    assert {e.target_id for e in rows} == {str(surge.pk)}
 
 
 @pytest.mark.django_db(transaction=True)
