@@ -8,6 +8,7 @@ from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from config import pagecache
+from organizations.audit import audit_membership
 from organizations.models import AuditEntry, Membership, Organization, User
 from organizations.selectors import ORGANIZATION_VERSION_KEY
 
@@ -23,6 +24,23 @@ class UserAdmin(BaseUserAdmin):
     inlines = [MembershipInline]
     fieldsets = BaseUserAdmin.fieldsets + ((None, {"fields": ("display_name",)}),)
     list_display = ["username", "display_name", "email", "is_staff", "is_active"]
+
+    def save_formset(self, request, form, formset, change):
+        """Roles granted, changed or removed on the user's page each leave an audit row (the admin's own
+        transaction holds them with the change)."""
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        for removed in formset.deleted_forms:
+            if removed.instance.pk:
+                audit_membership(actor=request.user, membership=removed.instance, action="membership.revoke")
+        changed = [f.instance.pk for f in formset.initial_forms if f.has_changed() and f not in formset.deleted_forms]
+        stored = Membership.objects.select_related("user", "organization").in_bulk(changed)
+        super().save_formset(request, form, formset, change)
+        for membership in formset.new_objects:
+            audit_membership(actor=request.user, membership=membership, action="membership.grant")
+        for membership, _fields in formset.changed_objects:
+            before = stored[membership.pk]
+            audit_membership(actor=request.user, membership=membership, action="membership.change", before=before)
 
 
 @admin.register(AuditEntry)
@@ -78,3 +96,19 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "organization__name"]
     autocomplete_fields = ["user", "organization"]
     list_select_related = ["user", "organization"]
+
+    def save_model(self, request, obj, form, change):
+        before = Membership.objects.select_related("user", "organization").get(pk=obj.pk) if change else None
+        super().save_model(request, obj, form, change)
+        action = "membership.change" if change else "membership.grant"
+        audit_membership(actor=request.user, membership=obj, action=action, before=before)
+
+    def delete_model(self, request, obj):
+        audit_membership(actor=request.user, membership=obj, action="membership.revoke")
+        super().delete_model(request, obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("user", "organization"):
+            audit_membership(actor=request.user, membership=membership, action="membership.revoke")
+        super().delete_queryset(request, queryset)

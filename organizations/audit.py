@@ -69,6 +69,9 @@ ACTION_LABELS = {
     "support_action.done": _("帮扶 action done"),
     "api_token.create": _("API token issued"),
     "api_token.revoke": _("API token revoked"),
+    "membership.grant": _("Role granted"),
+    "membership.change": _("Role changed"),
+    "membership.revoke": _("Role removed"),
 }
 
 
@@ -124,3 +127,28 @@ def audit_changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[s
     """
     changed = [key for key in after if key not in before or before[key] != after[key]]
     return {key: before[key] for key in changed if key in before}, {key: after[key] for key in changed}
+
+
+def _membership_values(membership) -> dict[str, Any]:
+    return {"user": membership.user.username, "organization": membership.organization.name, "role": membership.role}
+
+
+def audit_membership(*, actor, membership, action: str, before=None) -> AuditEntry:
+    """A role granted, changed or removed (in the admin): who holds what where, before and after.
+
+    ``before`` is the membership as it was stored (for a change); a removal is recorded before the delete,
+    while the row still has its id. The row belongs to the organization the role is on.
+    """
+    removed = action == "membership.revoke"
+    old = _membership_values(membership if removed else before) if (removed or before is not None) else {}
+    new = {} if removed else _membership_values(membership)
+    old, new = audit_changes(old, new) if old and new else (old, new)
+    return audit_record(
+        actor=actor,
+        action=action,
+        target=membership,
+        organization=membership.organization_id,
+        before=old,
+        after=new,
+        label=str(membership.user),
+    )

@@ -23,7 +23,7 @@ from evaluations import services as evaluation_services
 from evaluations.models import CommentStatus, Evaluation, Rectification, Surge
 from organizations.audit import ACTION_LABELS, audit_record
 from organizations.authentication import api_token_issue, api_token_revoke
-from organizations.models import AuditEntry
+from organizations.models import AuditEntry, Membership
 from tests.factories import make_brand, make_evaluation
 
 pytestmark = pytest.mark.django_db
@@ -686,3 +686,61 @@ def test_the_admin_reads_but_never_writes(client, ctx, trail):
     assert client.get(f"/admin/organizations/auditentry/{entry.pk}/change/").status_code == 200  # a read-only view
     assert client.post(f"/admin/organizations/auditentry/{entry.pk}/delete/").status_code == 403
     assert client.get("/admin/organizations/auditentry/add/").status_code == 403
+
+
+# --- roles, changed in the admin ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(client, db):
+    from organizations.models import User
+
+    client.force_login(User.objects.create_superuser("root", "root@example.org", "pass12345"))
+    return client
+
+
+def _role_rows():
+    rows = AuditEntry.objects.filter(action__startswith="membership.").order_by("id")
+    return [(e.action, e.actor.username, e.organization_id, e.target_label, e.before, e.after) for e in rows]
+
+
+def test_a_role_granted_changed_and_removed_in_the_admin_is_audited(admin_client, tree, outsider):
+    community = tree["community"]
+    add = {"user": outsider.pk, "organization": community.pk, "role": "staff"}
+    assert admin_client.post("/admin/organizations/membership/add/", add).status_code == 302
+    membership = Membership.objects.get(user=outsider)
+    change = {**add, "role": "secretary"}
+    url = f"/admin/organizations/membership/{membership.pk}/"
+    assert admin_client.post(f"{url}change/", change).status_code == 302
+    assert admin_client.post(f"{url}delete/", {"post": "yes"}).status_code == 302
+    granted = {"user": "outsider", "organization": "华阳路社区党委", "role": "staff"}
+    assert _role_rows() == [
+        ("membership.grant", "root", community.pk, "outsider", {}, granted),
+        ("membership.change", "root", community.pk, "outsider", {"role": "staff"}, {"role": "secretary"}),
+        ("membership.revoke", "root", community.pk, "outsider", {**granted, "role": "secretary"}, {}),
+    ]
+    assert {e.target_id for e in AuditEntry.objects.all()} == {str(membership.pk)}
+
+
+def test_roles_changed_on_the_users_page_are_audited(admin_client, tree, secretary):
+    held = Membership.objects.get(user=secretary)
+    data = {
+        "username": "secretary", "email": "secretary@example.org", "is_active": "on", "display_name": "",
+        "first_name": "", "last_name": "", "date_joined_0": "2026-12-01", "date_joined_1": "08:00:00",
+        "memberships-TOTAL_FORMS": "2", "memberships-INITIAL_FORMS": "1",
+        "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
+        "memberships-0-id": held.pk, "memberships-0-user": secretary.pk,
+        "memberships-0-organization": tree["community"].pk, "memberships-0-role": "secretary",
+        "memberships-0-DELETE": "on",
+        "memberships-1-user": secretary.pk, "memberships-1-organization": tree["grid"].pk,
+        "memberships-1-role": "staff",
+    }  # fmt: skip
+    response = admin_client.post(f"/admin/organizations/user/{secretary.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    assert [(action, organization) for action, _actor, organization, *_rest in _role_rows()] == [
+        ("membership.revoke", tree["community"].pk),
+        ("membership.grant", tree["grid"].pk),
+    ]
+    assert list(Membership.objects.filter(user=secretary).values_list("role", "organization")) == [
+        ("staff", tree["grid"].pk)
+    ]
