@@ -18,6 +18,7 @@ rankings first read ≤ 0.05×R (10M), repeated ≤ 0.002×R; series ≤ 0.005×
 
     make bench-scores                        # 1M ratings, 10k brands
     make bench-scores BENCH_ARGS=--10m       # 10M ratings
+    make bench-scores BENCH_ARGS="--10m --keep --reuse"   # again, without loading 10M ratings again
     BENCH_DATABASE_URL=postgres://user@host:5432/bench make bench-scores
 """
 
@@ -48,6 +49,11 @@ def parse_args():
     parser.add_argument("--new", type=int, default=100_000, help="ratings added before the incremental job")
     parser.add_argument("--10m", dest="ten_million", action="store_true", help="load 10M ratings")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the database a --keep run left (same sizes): drop the ratings it added, skip the load",
+    )
     args = parser.parse_args()
     if args.ten_million:
         args.ratings = 10_000_000
@@ -75,6 +81,15 @@ def recreate_database(url: str) -> None:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cursor.execute(f'CREATE DATABASE "{name}"')
     connection.close()
+
+
+def database_exists(url: str) -> bool:
+    connection, name = admin_connection(url)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        found = cursor.fetchone() is not None
+    connection.close()
+    return found
 
 
 def drop_database(url: str) -> None:
@@ -182,7 +197,9 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     print(f"bench: {args.ratings:,} ratings over {args.brands:,} brands, then {args.new:,} new; database {url}")
-    recreate_database(url)
+    if not (args.reuse and database_exists(url)):
+        args.reuse = False
+        recreate_database(url)
     try:
         import django
 
@@ -205,10 +222,21 @@ def run(args) -> None:
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    brands = load_tree_and_brands(args.brands)
-    first = datetime.date(2025, 1, 1)
-    history = [first + datetime.timedelta(days=d) for d in range((datetime.date(2026, 10, 31) - first).days + 1)]
-    copy_ratings(brands, args.ratings, 1, history, "2026-10-31 12:00:00+08")
+    if args.reuse:
+        # The loaded ratings are the first ids (COPY into an empty table); later runs added the rest.
+        from brands.models import Brand
+        from scores.models import ScoreWatermark
+
+        brands = list(Brand.objects.order_by("id").values_list("id", "organization_id"))
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM evaluations_evaluation WHERE id > %s", [args.ratings])
+        ScoreWatermark.objects.all().delete()
+        print(f"  reused the loaded {args.ratings:,} ratings", flush=True)
+    else:
+        brands = load_tree_and_brands(args.brands)
+        first = datetime.date(2025, 1, 1)
+        history = [first + datetime.timedelta(days=d) for d in range((datetime.date(2026, 10, 31) - first).days + 1)]
+        copy_ratings(brands, args.ratings, 1, history, "2026-10-31 12:00:00+08")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")  # what autovacuum would have done by now
     print(f"  loaded in {time.perf_counter() - started:.1f} s (COPY)", flush=True)
