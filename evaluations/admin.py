@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from evaluations.models import Evaluation, EvaluationStateChange, Notification, Rectification, RectificationEvent
+from evaluations.models import Evaluation, EvaluationStateChange, Rectification, RectificationEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -41,9 +41,3 @@ class RectificationAdmin(ReadOnlyAdmin):
 class RectificationEventAdmin(ReadOnlyAdmin):
     list_display = ["rectification", "action", "from_status", "to_status", "actor", "created_at"]
     list_select_related = ["rectification__brand", "actor"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["recipient", "rectification", "kind", "sent_at", "in_digest"]
-    list_select_related = ["recipient", "rectification__brand"]

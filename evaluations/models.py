@@ -194,7 +194,7 @@ class EvaluationStateChange(models.Model):
         return f"{self.evaluation_id}: {self.from_state} → {self.to_state}"
 
 
-# --- rectifications and notifications ---------------------------------------
+# --- rectifications ---------------------------------------------------------
 
 
 class Rectification(models.Model):
@@ -291,35 +291,6 @@ class RectificationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rectification_id}: {self.action}"
-
-
-class Notification(models.Model):
-    """One mail owed to one user about one rectification; sent at once or gathered into the daily digest."""
-
-    class Kind(models.TextChoices):
-        OPENED = "opened", _("A rectification was opened")
-        DUE_TOMORROW = "due", _("A rectification is due tomorrow")
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("recipient")
-    )
-    rectification = models.ForeignKey(
-        Rectification, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("rectification")
-    )
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True, db_index=True)
-    in_digest = models.BooleanField(_("sent in a digest"), default=False)
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        constraints = [
-            models.UniqueConstraint(fields=["recipient", "rectification", "kind"], name="notification_once"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.recipient_id} · {self.kind} · {self.rectification_id}"
 
 
 # --- service encounters (一次一评) and surge holds -------------------------------------

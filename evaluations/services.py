@@ -9,8 +9,10 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from brands.models import Brand
 from config import pagecache
@@ -22,7 +24,6 @@ from evaluations.models import (
     Evaluation,
     EvaluationStateChange,
     HoldReason,
-    Notification,
     RatingCode,
     RatingCodeBatch,
     Rectification,
@@ -31,7 +32,8 @@ from evaluations.models import (
 )
 from evaluations.workdays import add_working_days
 from organizations.audit import audit_record
-from organizations.models import Membership
+from organizations.selectors import notice_recipients_managing
+from organizations.services import notices_write
 
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud or typed from paper
 RECEIPT_LENGTH = 16  # 31**16 ≈ 2**79: unguessable
@@ -570,12 +572,7 @@ def rectification_open(*, evaluation: Evaluation, actor=None) -> Rectification:
         ),
     )
     _event(rectification, RectificationEvent.Action.OPENED, "", actor)
-    from config.tasks import enqueue
-    from evaluations.tasks import notify_rectification
-
-    rid = rectification.pk
-    # Not enqueued (broker down): the sweep `evaluations.notifications_deliver_missed` delivers it.
-    transaction.on_commit(lambda: enqueue(notify_rectification, rid, Notification.Kind.OPENED))
+    _notices_write(rectification, NOTICE_OPENED)
     return rectification
 
 
@@ -681,14 +678,11 @@ def rectifications_mark_overdue() -> int:
 
 
 def rectifications_remind_due() -> int:
-    """Queue a reminder for every rectification due on the next working day, once per due date.
+    """Write a reminder notice for every rectification due on the next working day, once per due date.
 
     On a Friday that is Monday's deadlines, so nobody first hears of them on the day itself.
     """
     tomorrow = add_working_days(timezone.localdate(), 1)
-    from config.tasks import enqueue
-    from evaluations.tasks import notify_rectification
-
     reminded = 0
     for pk in list(
         Rectification.objects.filter(status__in=Rectification.AWAITING_RESPONSE, due_on=tomorrow)
@@ -698,97 +692,34 @@ def rectifications_remind_due() -> int:
         with transaction.atomic():
             updated = Rectification.objects.filter(pk=pk).exclude(reminded_on=tomorrow).update(reminded_on=tomorrow)
             if updated:
-                transaction.on_commit(lambda pk=pk: enqueue(notify_rectification, pk, Notification.Kind.DUE_TOMORROW))
+                _notices_write(Rectification.objects.select_related("brand").get(pk=pk), NOTICE_DUE)
                 reminded += 1
     return reminded
 
 
-# --- notifications ------------------------------------------------------------------
+# --- notices ------------------------------------------------------------------------
+
+NOTICE_OPENED, NOTICE_DUE = "opened", "due"
+NOTICE_LABELS = {
+    NOTICE_OPENED: gettext_lazy("A rectification was opened"),
+    NOTICE_DUE: gettext_lazy("A rectification is due tomorrow"),
+}
 
 
-def _recipients(rectification: Rectification):
-    from organizations.models import User
+def _notices_write(rectification: Rectification, kind: str) -> None:
+    """A notice to each secretary and staff member of the organization, in the caller's transaction.
 
-    return (
-        User.objects.filter(
-            is_active=True,
-            memberships__organization_id=rectification.organization_id,
-            memberships__role__in=[Membership.Role.SECRETARY, Membership.Role.STAFF],
-        )
-        .exclude(email="")
-        .distinct()
-    )
-
-
-def notification_deliver(*, rectification_id: int, kind: str) -> int:
-    """Send (or leave for the digest) one mail per secretary about one event. Returns mails sent now."""
-    from evaluations import mail
-
-    rectification = Rectification.objects.select_related("brand", "evaluation").get(pk=rectification_id)
-    today_start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    sent = 0
-    for user in _recipients(rectification):
-        with transaction.atomic():
-            notification, created = Notification.objects.get_or_create(
-                recipient=user, rectification=rectification, kind=kind
-            )
-            if not created:
-                continue  # the task ran before: nothing twice
-            already_today = Notification.objects.filter(
-                recipient=user, sent_at__gte=today_start, in_digest=False
-            ).count()
-            if already_today >= settings.NOTIFICATION_DIGEST_THRESHOLD:
-                continue  # left pending: the daily digest carries it
-            mail.send_single(user=user, notification=notification)
-            notification.sent_at = timezone.now()
-            notification.save(update_fields=["sent_at"])
-            sent += 1
-    return sent
-
-
-def notifications_deliver_missed(*, days: int) -> int:
-    """Deliver the notices whose task never reached the broker (Redis down when the request committed).
-
-    A rectification opened in the last ``days`` days (and over a minute ago) with no "opened" notification,
-    or one reminded of a deadline still ahead with no "due tomorrow" notification, is delivered now.
-    Safe to run again and alongside the task itself: a notification row per recipient and event is
-    written before its mail, and nothing is sent twice. Returns the mails sent.
+    One per person and event: the reminder's event is its due date (a reopened rectification has a new one).
     """
-    now = timezone.now()
-    opened = Rectification.objects.filter(
-        created_at__gte=now - timedelta(days=days), created_at__lt=now - timedelta(minutes=1)
-    ).exclude(notifications__kind=Notification.Kind.OPENED)
-    reminded = Rectification.objects.filter(
-        status__in=Rectification.AWAITING_RESPONSE, reminded_on__gte=timezone.localdate()
-    ).exclude(notifications__kind=Notification.Kind.DUE_TOMORROW)
-    sent = 0
-    for kind, missed in ((Notification.Kind.OPENED, opened), (Notification.Kind.DUE_TOMORROW, reminded)):
-        for pk in list(missed.order_by("pk").values_list("pk", flat=True)):
-            sent += notification_deliver(rectification_id=pk, kind=kind)
-    return sent
-
-
-def notifications_send_digest() -> int:
-    """One mail per recipient with every notification still pending. Returns the number of digests."""
-    from evaluations import mail
-    from organizations.models import User
-
-    digests = 0
-    recipient_ids = set(Notification.objects.filter(sent_at__isnull=True).values_list("recipient_id", flat=True))
-    for user in User.objects.filter(pk__in=recipient_ids):
-        with transaction.atomic():
-            pending = list(
-                Notification.objects.select_for_update()
-                .filter(recipient=user, sent_at__isnull=True)
-                .select_related("rectification__brand")
-                .order_by("id")
-            )
-            if not pending:
-                continue
-            mail.send_digest(user=user, notifications=pending)
-            Notification.objects.filter(pk__in=[n.pk for n in pending]).update(sent_at=timezone.now(), in_digest=True)
-            digests += 1
-    return digests
+    event = f"due:{rectification.due_on:%Y-%m-%d}" if kind == NOTICE_DUE else kind
+    notices_write(
+        recipients=notice_recipients_managing(organization_id=rectification.organization_id),
+        kind=f"rectification_{kind}",
+        key=f"rectification:{rectification.pk}:{event}",
+        template="evaluations/mail/notification",
+        context={"rectification": rectification, "kind": kind, "kind_label": NOTICE_LABELS[kind]},
+        path=reverse("evaluations:workspace-rectification", args=[rectification.pk]),
+    )
 
 
 def mask_contact(contact: str) -> str:

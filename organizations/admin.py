@@ -4,13 +4,15 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.translation import gettext as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from config import pagecache
 from organizations.audit import audit_membership
-from organizations.models import AuditEntry, Membership, Organization, User
+from organizations.models import AuditEntry, Membership, Notice, Organization, User
 from organizations.selectors import ORGANIZATION_VERSION_KEY
+from organizations.services import notices_retry
 
 
 class MembershipInline(admin.TabularInline):
@@ -96,6 +98,29 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "organization__name"]
     autocomplete_fields = ["user", "organization"]
     list_select_related = ["user", "organization"]
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin):
+    """The outbox, read-only but for one action: a failed notice can be sent again."""
+
+    list_display = ["created_at", "recipient", "kind", "subject", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "kind"]
+    search_fields = ["recipient__username", "recipient__display_name", "subject", "key"]
+    list_select_related = ["recipient"]
+    date_hierarchy = "created_at"
+    actions = ["send_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Send the selected failed notices again"))
+    def send_again(self, request, queryset):
+        count = notices_retry(notice_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, _("%(count)d notices will be sent again.") % {"count": count})
 
     def save_model(self, request, obj, form, change):
         before = Membership.objects.select_related("user", "organization").get(pk=obj.pk) if change else None

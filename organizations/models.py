@@ -167,3 +167,49 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} · {self.action} · {self.target_label}"
+
+
+class Notice(models.Model):
+    """One mail owed to one person: an outbox row, written in the same transaction as the event it tells of.
+
+    Subject and body are rendered when the row is written (in the site's language, with the person's name
+    and an absolute link), so delivery depends on nothing but this row. ``organizations.services`` sends it
+    after commit, retries a failed mail with a doubling delay, and marks it failed past the last attempt;
+    the beat's sweep sends whatever is still pending, so a lost task or a Redis restart loses nothing.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        DIGEST = "digest", _("Waiting for the daily digest")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices", verbose_name=_("recipient")
+    )
+    # The event told of, e.g. "rectification:12:opened" or "brand-transition:7": one notice per person and key.
+    key = models.CharField(_("event"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=40, db_index=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+    link = models.URLField(_("link"), max_length=500)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    in_digest = models.BooleanField(_("sent in a digest"), default=False)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notice_once_per_event")]
+        indexes = [
+            # The sweep's and the digest's reads; the daily count of mails a person got.
+            models.Index(fields=["status", "next_attempt_at"], name="notice_due"),
+            models.Index(fields=["recipient", "sent_at"], name="notice_recipient_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} · {self.key} · {self.status}"

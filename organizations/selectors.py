@@ -8,7 +8,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Length, Substr
 
 from organizations import rules
-from organizations.models import AuditEntry, Organization
+from organizations.models import AuditEntry, Membership, Organization, User
 
 
 def organization_list(*, user) -> QuerySet[Organization]:
@@ -61,3 +61,34 @@ ORGANIZATION_VERSION_KEY = "organizations:version"
 
 def organization_version() -> str:
     return cache.get_or_set(ORGANIZATION_VERSION_KEY, lambda: uuid.uuid4().hex, None)
+
+
+# --- who hears of what (the notice outbox) ---
+
+
+def _people(*, action: rules.Action, **membership) -> QuerySet[User]:
+    """Active users with an e-mail address holding a role for ``action`` on a membership matching ``membership``."""
+    filters = {f"memberships__{name}": value for name, value in membership.items()}
+    return (
+        User.objects.filter(is_active=True, memberships__role__in=rules.ROLES_FOR_ACTION[action], **filters)
+        .exclude(email="")
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def notice_recipients_managing(*, organization_id: int) -> QuerySet[User]:
+    """Who hears of an organization's own business (a bad review of its brand, a decision on it): the people
+    with a managing role (secretary, staff) on the organization itself."""
+    return _people(action=rules.Action.MANAGE, organization_id=organization_id)
+
+
+def notice_recipients_reviewing(*, organization: Organization) -> QuerySet[User]:
+    """Who hears that an organization submitted its brand: the reviewers whose role reaches it (on it or on
+    an ancestor), except those who also manage it, whom the review refuses."""
+    step = Organization.steplen
+    paths = [organization.path[:end] for end in range(step, len(organization.path) + 1, step)]
+    managers = Membership.objects.filter(
+        organization__path__in=paths, role__in=rules.ROLES_FOR_ACTION[rules.Action.MANAGE]
+    ).values("user_id")
+    return _people(action=rules.Action.REVIEW, organization__path__in=paths).exclude(pk__in=managers)

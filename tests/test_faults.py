@@ -4,6 +4,7 @@ Two folds at once (two beats) is tests/scores/test_services.py
 ``test_two_incremental_jobs_at_once_on_postgresql_count_nothing_twice``.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from django.db import connection, transaction
 
 from evaluations import integrity, services
 from evaluations.models import Evaluation, Rectification
+from organizations.models import Notice
 from scores import services as score_services
 from scores.models import ScoreCell
 from tests.conftest import database_url_for_worker
@@ -90,9 +92,9 @@ def test_a_fold_killed_midway_leaves_nothing_and_the_next_fold_equals_a_full_rec
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rolled_back_transaction_enqueues_nothing(tree, settings):
+def test_a_rolled_back_transaction_enqueues_nothing(tree, secretary, settings):
     settings.SURGE_MIN_COUNT = 1000
-    brand = make_brand(tree["grid"], "ROLL1")
+    brand = make_brand(tree["community"], "ROLL1")  # secretary's: its notice is enqueued
     with (
         mock.patch("config.tasks.enqueue", return_value=True) as enqueue,
         mock.patch("evaluations.refresh.enqueue", return_value=True) as refresh_enqueue,
@@ -103,7 +105,7 @@ def test_a_rolled_back_transaction_enqueues_nothing(tree, settings):
             assert Rectification.objects.count() == 1  # inside the transaction, the rectification exists
             raise RuntimeError("the request failed after the rating")
         assert (enqueue.call_count, refresh_enqueue.call_count) == (0, 0)
-        assert (Evaluation.objects.count(), Rectification.objects.count()) == (0, 0)
+        assert (Evaluation.objects.count(), Rectification.objects.count(), Notice.objects.count()) == (0, 0, 0)
         # The same rating committed does enqueue its fold and its notice.
         signals = integrity.ClientSignals(ip="10.1.1.2", device_key="committed")
         services.evaluation_submit(brand=brand, overall=1, contact="13800000000", signals=signals, channel="api")
@@ -154,3 +156,38 @@ def test_redis_restarted_with_tasks_queued_loses_nothing(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_notice_whose_task_died_with_a_memory_only_redis_is_sent_by_the_sweep(tree, secretary):
+    """Redis without persistence restarts with a notice's task queued: the task is gone, the notice row is not."""
+    if not Path(REDIS_SERVER).exists():
+        pytest.skip(f"no {REDIS_SERVER} here")
+    from django.core import mail
+
+    from config import degraded
+    from organizations.tasks import notices_deliver_due
+    from tests.test_redis_down import redis_at, redis_server
+
+    degraded.reset()
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    brand = make_brand(tree["community"], "LOST1")
+    signals = integrity.ClientSignals(ip="10.3.0.1", device_key="lost-task")
+    try:
+        with redis_server(port), redis_at(url):
+            services.evaluation_submit(brand=brand, overall=1, signals=signals, channel="api")
+            queued = [json.loads(m)["headers"]["task"] for m in redis.Redis(port=port).lrange("celery", 0, -1)]
+            assert "organizations.notice_deliver" in queued  # no worker has taken it yet
+        with redis_server(port), redis_at(url):
+            assert redis.Redis(port=port).llen("celery") == 0  # the restart lost it
+            notice = Notice.objects.get()
+            assert (notice.status, notice.attempts, mail.outbox) == ("pending", 0, [])
+            # The beat's sweep (every minute) finds the row and sends it, once.
+            assert notices_deliver_due.apply().get() == 1
+            assert notices_deliver_due.apply().get() == 0
+        assert [m.to for m in mail.outbox] == [[secretary.email]]
+        notice.refresh_from_db()
+        assert (notice.status, notice.attempts) == ("sent", 1)
+    finally:
+        degraded.reset()

@@ -1,5 +1,5 @@
 """Degraded mode: with Redis stopped or hung the site still takes ratings and serves its pages; once Redis
-is back the folds catch up, each rating counted once, and missed notices go out.
+is back the folds catch up, each rating counted once, and the notices whose task was lost go out.
 
 Here the cache (`config.cache.FailOpenRedisCache`) and the Celery broker point at a port of our own: first
 nothing listens there, then a real ``redis-server`` does, or a socket that accepts and never answers.
@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -29,8 +28,9 @@ from django.utils import timezone
 from config import degraded
 from config.celery import app as celery_app
 from evaluations import integrity, services
-from evaluations.models import Evaluation, Notification, Rectification
-from evaluations.tasks import deliver_missed
+from evaluations.models import Evaluation, Rectification
+from organizations.models import Notice
+from organizations.tasks import notices_deliver_due
 from scores.models import COUNT_COLUMNS, ScoreCell
 from scores.services import scores_recompute_full
 from tests.factories import make_brand
@@ -176,8 +176,9 @@ def rate_while_redis_is_down(brands, url: str) -> None:
     assert Evaluation.objects.count() == 20
     assert Evaluation.objects.filter(state=Evaluation.State.COUNTED).count() == 20
     assert Rectification.objects.count() == 2
-    # The notices could not be enqueued, and nothing ran in the request instead.
-    assert Notification.objects.count() == 0 and mail.outbox == []
+    # The notices are stored with their rectifications; their tasks could not be enqueued, and nothing ran
+    # in the request instead.
+    assert list(Notice.objects.values_list("status", flat=True)) == ["pending", "pending"] and mail.outbox == []
     # One failed call each, then the back-off: the other requests did not wait for Redis at all.
     trouble = degraded.report()
     assert sorted(trouble) == ["broker", "cache"]
@@ -257,37 +258,35 @@ def test_once_redis_is_back_the_fold_catches_up_counting_each_rating_once(brands
 
 
 @pytest.mark.django_db(transaction=True)
-def test_notices_missed_while_the_broker_was_down_go_out_once_from_the_sweep(brands, secretary):
+def test_notices_whose_task_was_never_enqueued_go_out_once_from_the_sweep(brands, secretary):
     url = f"redis://127.0.0.1:{free_port()}/0"
     with redis_at(url):
         rate_while_redis_is_down(brands, url)
-    # The beat's sweep, every 10 minutes, picks up rectifications over a minute old with no notice.
-    assert deliver_missed.apply().get() == 0
-    Rectification.objects.update(created_at=timezone.now() - timedelta(minutes=2))
-    assert deliver_missed.apply().get() == 2
+    # The beat's sweep, every minute, sends the pending notices that are due: here, both at once.
+    assert notices_deliver_due.apply().get() == 2
     assert sorted(m.to for m in mail.outbox) == [[secretary.email], [secretary.email]]
-    assert Notification.objects.filter(kind=Notification.Kind.OPENED).count() == 2
-    assert deliver_missed.apply().get() == 0  # nothing twice
-    assert settings.CELERY_BEAT_SCHEDULE["notifications-deliver-missed"] == {
-        "task": "evaluations.notifications_deliver_missed",
-        "schedule": 600.0,
-    }
+    assert list(Notice.objects.values_list("kind", "status")) == [("rectification_opened", "sent")] * 2
+    assert notices_deliver_due.apply().get() == 0  # nothing twice
 
 
-@pytest.mark.django_db
-def test_a_due_tomorrow_reminder_that_was_never_enqueued_goes_out_from_the_sweep(
-    brands, secretary, django_capture_on_commit_callbacks
-):
+@pytest.mark.django_db(transaction=True)
+def test_a_due_tomorrow_reminder_written_while_the_broker_was_down_goes_out_from_the_sweep(brands, secretary):
+    from evaluations.tasks import remind_due
+    from evaluations.workdays import add_working_days
+
     signals = integrity.ClientSignals(ip="10.7.0.1", device_key="phone-7")
-    with django_capture_on_commit_callbacks(execute=True):
-        services.evaluation_submit(brand=brands[0], overall=1, contact="13800001111", signals=signals, channel="api")
+    services.evaluation_submit(brand=brands[0], overall=1, contact="13800001111", signals=signals, channel="api")
     rectification = Rectification.objects.get()
-    assert list(Notification.objects.values_list("kind", flat=True)) == [Notification.Kind.OPENED]  # eager here
-    # The reminder was recorded, but its task never reached the broker.
-    Rectification.objects.update(reminded_on=timezone.localdate() + timedelta(days=1))
-    assert deliver_missed.apply().get() == 1
-    assert Notification.objects.filter(rectification=rectification, kind=Notification.Kind.DUE_TOMORROW).count() == 1
-    assert deliver_missed.apply().get() == 0
+    assert list(Notice.objects.values_list("kind", "status")) == [("rectification_opened", "sent")]  # eager here
+    tomorrow = add_working_days(timezone.localdate(), 1)
+    Rectification.objects.update(due_on=tomorrow)
+    with redis_at(f"redis://127.0.0.1:{free_port()}/0"):
+        assert remind_due.apply().get() == 1  # the reminder is written; its task cannot reach the broker
+    reminder = Notice.objects.get(kind="rectification_due")
+    assert (reminder.status, reminder.key) == ("pending", f"rectification:{rectification.pk}:due:{tomorrow}")
+    assert notices_deliver_due.apply().get() == 1
+    assert notices_deliver_due.apply().get() == 0
+    assert len(mail.outbox) == 2
 
 
 @pytest.mark.django_db(transaction=True)

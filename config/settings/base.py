@@ -145,8 +145,10 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": CELERY_TASK_PUBLISH_R
 CELERY_REDIS_SOCKET_TIMEOUT = REDIS_TIMEOUT_SECONDS
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUT_SECONDS
 CELERY_BEAT_SCHEDULE: dict = {
-    # Notices whose task could not be enqueued (broker down during the request) go out from here.
-    "notifications-deliver-missed": {"task": "evaluations.notifications_deliver_missed", "schedule": 600.0},
+    # The notice outbox (organizations.services): retries that are due, and notices whose task was lost
+    # (broker down during the request, Redis restarted, a worker killed) go out from here.
+    "notices-deliver-due": {"task": "organizations.notices_deliver_due", "schedule": 60.0},
+    "notices-send-digest": {"task": "organizations.notices_send_digest", "schedule": crontab(hour=17, minute=30)},
 }
 
 # --- Auth -----------------------------------------------------------------
@@ -232,6 +234,31 @@ SPECTACULAR_SETTINGS = {
 # --- Mail -----------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="portal@localhost")
+# Seconds a mail server may take to answer; well under NOTICE_LEASE_SECONDS.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+
+
+def _default_site_url(hosts: list[str]) -> str:
+    """https://<the first ALLOWED_HOSTS entry> when it is a real host name, else the development server."""
+    host = next((h for h in hosts if h not in ("*", "localhost", "127.0.0.1", "testserver") and "*" not in h), "")
+    return f"https://{host.lstrip('.')}" if host else "http://127.0.0.1:8000"
+
+
+# The site's address as people reach it (scheme and host, no trailing slash). Posters print it when it is
+# set, else the address of the request that draws them. Mails have no request: every link in a mail is
+# absolute on SITE_URL, or while it is unset on SITE_URL_DEFAULT (https:// and the first ALLOWED_HOSTS entry
+# that is a real host name, else the development server). Set it in production.
+SITE_URL = env("SITE_URL", default="")
+SITE_URL_DEFAULT = _default_site_url(ALLOWED_HOSTS)
+# The notice outbox (organizations.services): a mail that fails is tried again after NOTICE_RETRY_SECONDS,
+# doubling each time up to NOTICE_RETRY_MAX_SECONDS, at most NOTICE_MAX_ATTEMPTS times in all; then the notice
+# is marked failed. A worker sending a notice holds it for NOTICE_LEASE_SECONDS.
+NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=8)
+NOTICE_RETRY_SECONDS = env.int("NOTICE_RETRY_SECONDS", default=60)
+NOTICE_RETRY_MAX_SECONDS = env.int("NOTICE_RETRY_MAX_SECONDS", default=6 * 3600)
+NOTICE_LEASE_SECONDS = env.int("NOTICE_LEASE_SECONDS", default=300)
+# A person who already got this many mails today gets the rest in the next daily digest.
+NOTIFICATION_DIGEST_THRESHOLD = env.int("NOTIFICATION_DIGEST_THRESHOLD", default=3)
 
 # --- Security (README, "Security") -------------------------------------------
 # Production (DEBUG off) assumes HTTPS in front: secure cookies and HSTS by default; a plain-HTTP
@@ -363,19 +390,12 @@ RECTIFICATION_DUE_WORKING_DAYS = env.int("RECTIFICATION_DUE_WORKING_DAYS", defau
 RECTIFICATION_CONTACT_WORKING_DAYS = env.int("RECTIFICATION_CONTACT_WORKING_DAYS", default=1)
 # Public holidays (ISO dates) skipped when counting working days, besides weekends.
 RECTIFICATION_HOLIDAYS = env.list("RECTIFICATION_HOLIDAYS", default=[])
-# A recipient who already got this many mails today gets the rest in the next daily digest.
-NOTIFICATION_DIGEST_THRESHOLD = env.int("NOTIFICATION_DIGEST_THRESHOLD", default=3)
-SITE_URL = env("SITE_URL", default="")
 CELERY_BEAT_SCHEDULE.update(
     {
         "rectifications-mark-overdue": {"task": "evaluations.rectifications_mark_overdue", "schedule": 900.0},
         "rectifications-remind-due": {
             "task": "evaluations.rectifications_remind_due",
             "schedule": _crontab(hour=9, minute=0),
-        },
-        "notifications-send-digest": {
-            "task": "evaluations.notifications_send_digest",
-            "schedule": _crontab(hour=17, minute=30),
         },
     }
 )

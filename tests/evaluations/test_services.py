@@ -3,7 +3,6 @@
 from datetime import date, timedelta
 
 import pytest
-from django.core import mail
 from django.test import override_settings
 from django.utils import timezone, translation
 
@@ -13,7 +12,6 @@ from evaluations.models import (
     CommentStatus,
     Evaluation,
     EvaluationStateChange,
-    Notification,
     Rectification,
     RectificationEvent,
 )
@@ -333,55 +331,6 @@ def test_the_periodic_tasks_are_scheduled():
     assert {
         "evaluations.rectifications_mark_overdue",
         "evaluations.rectifications_remind_due",
-        "evaluations.notifications_send_digest",
+        "organizations.notices_deliver_due",
+        "organizations.notices_send_digest",
     } <= tasks
-
-
-# --- notifications --------------------------------------------------------------------
-
-
-@pytest.mark.django_db(transaction=True)
-def test_opening_mails_the_secretary_after_commit(tree, secretary, signals):
-    brand = make_brand(tree["community"])
-    mail.outbox.clear()
-    bad(brand, signals)
-    assert len(mail.outbox) == 1
-    message = mail.outbox[0]
-    assert message.to == ["secretary@example.org"]
-    assert brand.name in message.subject
-    r = Rectification.objects.get()
-    assert f"/workspace/rectifications/{r.pk}/" in message.body
-    assert Notification.objects.get().sent_at is not None
-
-
-@pytest.mark.django_db(transaction=True)
-@override_settings(NOTIFICATION_DIGEST_THRESHOLD=2, EVALUATION_POW_SOFT_LIMIT=100)
-def test_past_the_threshold_notices_wait_for_one_daily_digest(tree, secretary, signals):
-    brand = make_brand(tree["community"])
-    mail.outbox.clear()
-    for i in range(5):
-        bad(brand, signals, device=f"d{i}")
-    assert len(mail.outbox) == 2
-    assert Notification.objects.filter(sent_at__isnull=True).count() == 3
-    from evaluations.tasks import send_digest
-
-    assert send_digest.delay().get() == 1
-    assert len(mail.outbox) == 3
-    assert "3" in mail.outbox[2].subject
-    assert Notification.objects.filter(sent_at__isnull=True).count() == 0
-    assert send_digest.delay().get() == 0
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_reminder_goes_out_a_day_before_the_due_date_once(tree, secretary, signals):
-    brand = make_brand(tree["community"])
-    bad(brand, signals)
-    r = Rectification.objects.get()
-    Rectification.objects.filter(pk=r.pk).update(due_on=add_working_days(timezone.localdate(), 1))
-    mail.outbox.clear()
-    from evaluations.tasks import remind_due
-
-    assert remind_due.delay().get() == 1
-    assert remind_due.delay().get() == 0
-    assert len(mail.outbox) == 1
-    assert Notification.objects.filter(kind="due").count() == 1

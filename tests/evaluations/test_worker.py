@@ -5,7 +5,7 @@ import time
 import pytest
 
 from evaluations import integrity, services
-from evaluations.models import Notification
+from organizations.models import Notice
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -15,10 +15,10 @@ def test_a_real_worker_notifies_the_secretary(celery_worker_process, brand, secr
     services.evaluation_submit(brand=brand, overall=1, signals=signals, channel="api")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        notification = Notification.objects.filter(recipient=secretary).first()
-        if notification and notification.sent_at:
+        notice = Notice.objects.filter(recipient=secretary).first()
+        if notice and notice.status == Notice.Status.SENT:
             break
         time.sleep(0.3)
-    notification = Notification.objects.get(recipient=secretary)
-    assert (notification.kind, notification.in_digest) == ("opened", False)
-    assert notification.sent_at is not None
+    notice = Notice.objects.get(recipient=secretary)
+    assert (notice.kind, notice.status, notice.attempts, notice.in_digest) == ("rectification_opened", "sent", 1, False)
+    assert notice.sent_at is not None
