@@ -99,6 +99,22 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "organization"]
     list_select_related = ["user", "organization"]
 
+    def save_model(self, request, obj, form, change):
+        before = Membership.objects.select_related("user", "organization").get(pk=obj.pk) if change else None
+        super().save_model(request, obj, form, change)
+        action = "membership.change" if change else "membership.grant"
+        audit_membership(actor=request.user, membership=obj, action=action, before=before)
+
+    def delete_model(self, request, obj):
+        audit_membership(actor=request.user, membership=obj, action="membership.revoke")
+        super().delete_model(request, obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("user", "organization"):
+            audit_membership(actor=request.user, membership=membership, action="membership.revoke")
+        super().delete_queryset(request, queryset)
+
 
 @admin.register(Notice)
 class NoticeAdmin(admin.ModelAdmin):
@@ -121,19 +137,3 @@ class NoticeAdmin(admin.ModelAdmin):
     def send_again(self, request, queryset):
         count = notices_retry(notice_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, _("%(count)d notices will be sent again.") % {"count": count})
-
-    def save_model(self, request, obj, form, change):
-        before = Membership.objects.select_related("user", "organization").get(pk=obj.pk) if change else None
-        super().save_model(request, obj, form, change)
-        action = "membership.change" if change else "membership.grant"
-        audit_membership(actor=request.user, membership=obj, action=action, before=before)
-
-    def delete_model(self, request, obj):
-        audit_membership(actor=request.user, membership=obj, action="membership.revoke")
-        super().delete_model(request, obj)
-
-    @transaction.atomic
-    def delete_queryset(self, request, queryset):
-        for membership in queryset.select_related("user", "organization"):
-            audit_membership(actor=request.user, membership=membership, action="membership.revoke")
-        super().delete_queryset(request, queryset)
