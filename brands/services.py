@@ -11,6 +11,7 @@ from functools import partial
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +35,8 @@ from config.errors import ApplicationError, Conflict, NotAllowed
 from organizations import rules
 from organizations.audit import audit_changes, audit_record
 from organizations.models import Organization
+from organizations.selectors import notice_recipients_managing, notice_recipients_reviewing
+from organizations.services import notices_write
 
 S = Brand.Status
 
@@ -198,7 +201,7 @@ def _transition(*, user, brand: Brand, decision: str, comment: str) -> Brand:
     from_status = brand.status
     brand.status = to_status
     brand.save(update_fields=["status", "updated_at"])
-    BrandTransition.objects.create(
+    transition = BrandTransition.objects.create(
         brand=brand,
         organization_id=brand.organization_id,
         actor=user,
@@ -219,7 +222,28 @@ def _transition(*, user, brand: Brand, decision: str, comment: str) -> Brand:
     transaction.on_commit(partial(cache.delete, brand_public_cache_key(brand.code)))
     transaction.on_commit(partial(cache.delete, BRAND_PUBLIC_VERSION_KEY))
     pagecache.changed("brands")
+    _notices_write(brand, transition)
     return brand
+
+
+def _notices_write(brand: Brand, transition: BrandTransition) -> None:
+    """Tell the other side of a decision, in its transaction: a submission goes to the reviewers who may
+    decide on it (their review page), every decision back to the organization's secretaries and staff
+    (their brand page)."""
+    if transition.decision == "submit":
+        recipients = notice_recipients_reviewing(organization=brand.organization)
+        path = reverse("dashboard-brand", args=[brand.code])
+    else:
+        recipients = notice_recipients_managing(organization_id=brand.organization_id)
+        path = reverse("workspace-brand", args=[brand.code])
+    notices_write(
+        recipients=recipients,
+        kind=f"brand_{transition.decision}",
+        key=f"brand-transition:{transition.pk}",
+        template="brands/mail/decision",
+        context={"brand": brand, "transition": transition},
+        path=path,
+    )
 
 
 @transaction.atomic
