@@ -15,13 +15,15 @@ $(STAMP): requirements.txt
 setup: $(STAMP)
 
 # SQLite, eager Celery tasks, demo data, the development server on 127.0.0.1:8000.
+# Mails and posters link to SITE_URL: the development server's own address unless it is set.
+RUN_ENV = DEBUG=true SITE_URL=$(or $(SITE_URL),http://127.0.0.1:$(or $(PORT),8000))
 run: setup
-	DEBUG=true $(BIN)/python manage.py migrate --noinput
-	DEBUG=true $(BIN)/python manage.py seed_demo
-	DEBUG=true $(BIN)/python manage.py aggregate_scores --full
-	DEBUG=true $(BIN)/python manage.py refresh_dashboards
-	@echo "Open http://127.0.0.1:8000/  (Ctrl-C stops the server)"
-	DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:$(or $(PORT),8000)
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo
+	$(RUN_ENV) $(BIN)/python manage.py aggregate_scores --full
+	$(RUN_ENV) $(BIN)/python manage.py refresh_dashboards
+	@echo "Open http://127.0.0.1:$(or $(PORT),8000)/  (Ctrl-C stops the server)"
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(or $(PORT),8000)
 
 # The whole suite; browser tests are skipped (with a note) where Chromium is absent.
 test: setup
