@@ -77,6 +77,14 @@ def parse_args():
     parser.add_argument("--ratings", type=int, default=100_000)
     parser.add_argument("--profile-seconds", type=float, default=8, help="py-spy on each miss; 0: none")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--surge-min-daily",
+        type=float,
+        default=None,
+        help="the server's SURGE_MIN_DAILY: the bench rates each brand dozens of times a minute, far above the "
+        "history loaded (under one a day), so at the default nearly every rating is held by the surge rule; a "
+        "value near the bench's own rate makes the history match it and the ratings count (the common path)",
+    )
     return parser.parse_args()
 
 
@@ -177,9 +185,11 @@ def page_list(page_brand: str) -> list[tuple[str, str, bool]]:
 # --- the server -----------------------------------------------------------------------------------------
 
 
-def server_environment(url: str, redis_url: str, static_root: Path) -> dict:
+def server_environment(url: str, redis_url: str, static_root: Path, surge_min_daily: float | None = None) -> dict:
+    extra = {} if surge_min_daily is None else {"SURGE_MIN_DAILY": str(surge_min_daily)}
     return dict(
         os.environ,
+        **extra,
         DATABASE_URL=url,
         REDIS_URL=redis_url,
         DJANGO_SETTINGS_MODULE="bench.settings",
@@ -631,7 +641,7 @@ def main() -> int:
         connections.close_all()
 
         store.flushdb()
-        env = server_environment(url, redis_url, static_root)
+        env = server_environment(url, redis_url, static_root, args.surge_min_daily)
         server = start_server(env, args.workers, log)
         print(
             f"gunicorn on {HOST}:{PORT}, {args.workers} sync workers, Redis {redis_url}, "
