@@ -233,6 +233,11 @@ SPECTACULAR_SETTINGS = {
 
 # --- Mail -----------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Production mail in one variable, e.g. smtp+tls://user:password@smtp.example.cn:587 (django-environ's
+# schemes: smtp, smtp+tls, smtp+ssl, consolemail, filemail, memorymail, dummymail): backend, host, port,
+# user, password and TLS at once. It wins over EMAIL_BACKEND.
+if env("EMAIL_URL", default=""):
+    vars().update({key: value for key, value in env.email_url("EMAIL_URL").items() if value not in (None, "")})
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="portal@localhost")
 # Seconds a mail server may take to answer; well under NOTICE_LEASE_SECONDS.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
