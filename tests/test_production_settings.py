@@ -22,7 +22,9 @@ PRODUCTION = {
 
 
 def _run(code: str, **extra: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    # Not the test run's own: its database, and the browser tests' permission to call the ORM from async code.
+    test_only = ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {key: value for key, value in os.environ.items() if key not in test_only}
     env.update(PRODUCTION, PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING", **extra)
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
 
