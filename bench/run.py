@@ -283,6 +283,9 @@ def run(args) -> None:
     from django.conf import settings
 
     time.sleep(settings.SCORE_OVERLAP_SECONDS + 1)
+    # …and the beat's fold on the worker's kept connection (CONN_MAX_AGE outlives the 30 s beat) would
+    # have run since, with nothing new: it prepares the fold's statement, which later folds reuse.
+    services.scores_fold_incremental()
 
     def fold_after(count: int, receipt: int, label: str) -> tuple[float, dict]:
         copy_ratings(brands, count, receipt, november, "now")
