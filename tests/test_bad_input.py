@@ -296,7 +296,7 @@ def test_a_png_within_the_decoding_budget_is_stored_within_a_few_tens_of_megabyt
     assert settings.IMAGE_MAX_DECODED_PIXELS == 12_000_000
     outcome, grown_mb = _upload_in_a_fresh_process(tmp_path, png_of(3400, 3400))  # 11.56 megapixels
     assert outcome == "stored"
-    assert grown_mb < 50
+    assert grown_mb < 64  # measured 46–48 MB; 25 megapixels took about 150
 
 
 def test_a_png_past_the_decoding_budget_is_refused_with_a_way_out():
