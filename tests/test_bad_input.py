@@ -306,12 +306,17 @@ def test_a_png_past_the_decoding_budget_is_refused_with_a_way_out():
 
     from brands import images
 
-    with translation.override("en"), pytest.raises(ValidationError) as refused:
+    with pytest.raises(ValidationError) as refused:
         images.normalize(ContentFile(png_of(4000, 3500), name="scan.png"), kind="cover")
-    assert refused.value.messages == [
-        "The image is 4000 × 3500 pixels; PNG and WebP images may have at most 12 megapixels. "
-        "Save it as JPEG, or make it smaller."
-    ]
+    with translation.override("en"):  # the message is translated when it is read
+        assert refused.value.messages == [
+            "The image is 4000 × 3500 pixels; PNG and WebP images may have at most 12 megapixels. "
+            "Save it as JPEG, or make it smaller."
+        ]
+    with translation.override("zh-hans"):
+        assert refused.value.messages == [
+            "图片为 4000 × 3500 像素；PNG 和 WebP 图片最多 12 百万像素。请另存为 JPEG 或缩小后再上传。"
+        ]
 
 
 def test_a_16_megapixel_jpeg_is_decoded_at_half_scale_and_stored():
