@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from brands.selectors import brand_public_get
 from config.api import JSONOnlyNegotiation, JSONParser, field_value
+from config.links import absolute_url
 from evaluations import integrity, policy, selectors, services
 from evaluations.models import Evaluation, Grade, Rectification
 from organizations import rules
@@ -347,7 +348,7 @@ class RatingCodeIssueView(APIView):
             "batch": batch.pk,
             "expires_at": serializers.DateTimeField().to_representation(batch.expires_at),
             "codes": [
-                {"code": services.rating_code_display(c), "rate_url": request.build_absolute_uri(f"{rate_path}?c={c}")}
+                {"code": services.rating_code_display(c), "rate_url": absolute_url(f"{rate_path}?c={c}", request)}
                 for c in codes
             ],
         }

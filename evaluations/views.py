@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from brands.selectors import brand_public_get
 from config.errors import ApplicationError, form_refusal
+from config.links import absolute_url
 from evaluations import integrity, policy, selectors, services
 from evaluations.forms import (
     AppealForm,
@@ -44,10 +45,7 @@ def _page(request, queryset):
 
 
 def rate_url(request, code: str) -> str:
-    path = reverse("evaluations:rate", args=[code])
-    if settings.SITE_URL:
-        return settings.SITE_URL.rstrip("/") + path
-    return request.build_absolute_uri(path)
+    return absolute_url(reverse("evaluations:rate", args=[code]), request)
 
 
 def _device_key(request) -> str:

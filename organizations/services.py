@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 import config.tasks
+from config.links import absolute_url
 from organizations import tasks
 from organizations.models import Notice, User
 
@@ -30,11 +31,6 @@ logger = logging.getLogger("organizations.notices")
 
 # At most this many notices per sweep; the next sweep takes the rest.
 SWEEP_LIMIT = 500
-
-
-def absolute_url(path: str) -> str:
-    """The address of a page of this site as people reach it, for a mail: on ``SITE_URL``, else its default."""
-    return f"{(settings.SITE_URL or settings.SITE_URL_DEFAULT).rstrip('/')}{path}"
 
 
 def _render(template: str, context: dict) -> str:

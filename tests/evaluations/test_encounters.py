@@ -88,6 +88,14 @@ def test_a_counter_system_asks_the_api_for_one_code_per_encounter(api_client, br
     assert (bad.status_code, sorted(bad.json())) == (400, ["count", "valid_days"])
 
 
+def test_the_apis_code_links_are_on_site_url_when_it_is_set(api_client, brand, secretary, settings):
+    settings.SITE_URL = "https://portal.example.cn/"
+    api_client.force_authenticate(secretary)
+    entry = api_client.post(CODES_API, {"count": 1}, format="json").json()["codes"][0]
+    # The same address the printed slips' QR codes carry, whatever host the counter system called.
+    assert entry["rate_url"] == f"https://portal.example.cn/b/hyl01/rate/?c={entry['code'].replace('-', '')}"
+
+
 def test_another_organizations_user_cannot_issue_codes(
     client, api_client, brand, other_secretary, outsider, city_reviewer
 ):

@@ -13,6 +13,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from config import degraded
+from config.links import absolute_url
 from config.settings.base import _default_site_url
 from evaluations import integrity
 from evaluations import services as evaluation_services
@@ -132,9 +133,9 @@ def test_site_url_defaults_to_the_first_real_host_or_the_development_server():
     assert _default_site_url(["127.0.0.1", "localhost", "testserver"]) == "http://127.0.0.1:8000"
     assert _default_site_url([".example.cn"]) == "https://example.cn"
     assert _default_site_url(["*"]) == "http://127.0.0.1:8000"
-    assert services.absolute_url("/b/hyl01/") == f"{SITE}/b/hyl01/"
+    assert absolute_url("/b/hyl01/") == f"{SITE}/b/hyl01/"
     with override_settings(SITE_URL="", SITE_URL_DEFAULT="https://portal.example.cn"):
-        assert services.absolute_url("/b/hyl01/") == "https://portal.example.cn/b/hyl01/"
+        assert absolute_url("/b/hyl01/") == "https://portal.example.cn/b/hyl01/"
     # The test settings' ALLOWED_HOSTS are the defaults: mails link to the development server.
     assert settings.SITE_URL_DEFAULT == "http://127.0.0.1:8000"
 
