@@ -2,6 +2,7 @@
 `GET /api/v1/brands/<code>/scores/?group=`, a brand's monthly series."""
 
 import hashlib
+from dataclasses import asdict
 
 from django.core.cache import cache
 from django.urls import path
@@ -14,7 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from brands.selectors import brand_public_get
+from evaluations.selectors import brand_for_rating
 from scores import selectors
 from scores.filters import RankingFilterForm, SeriesFilterForm
 
@@ -154,9 +155,11 @@ class BrandSeries(APIView):
         group = form.cleaned_data["group"]
 
         def build():
-            brand = brand_public_get(code=code)  # a 404 is not cached
+            brand = brand_for_rating(code=code)  # the cached public brand (a status change clears it), else 404
             series = selectors.brand_series(brand=brand, rater_group=group)
-            return {"code": brand.code, "group": group, "months": SeriesPointSerializer(series, many=True).data}
+            # The points hold plain values already: SeriesPointSerializer documents them, and running it
+            # over every month would cost as much as reading them.
+            return {"code": brand.code, "group": group, "months": [asdict(point) for point in series]}
 
         return _cached(request, selectors.brand_series_version(code=code), build)
 

@@ -157,9 +157,10 @@ def _count_columns(alias: str, group: str) -> str:
     return ", ".join(f"{_measure(alias, group, field)} AS {field}" for field in COUNT_FIELDS)
 
 
-def _stat_columns(alias: str, m: str, mean: str) -> str:
-    """SQL: mean, score, Wilson bound, net score, bad-review rate and verified share (STAT_FIELDS) of a row `alias` that
-    has the COUNT_FIELDS columns; `m` and `mean` are SQL for the period's prior weight and mean."""
+def _stat_columns(alias: str, m: str, mean: str, fields: list[str] = STAT_FIELDS) -> str:
+    """SQL: mean, score, Wilson bound, net score, bad-review rate and verified share (STAT_FIELDS, or those of
+    them in `fields`) of a row `alias` that has the COUNT_FIELDS columns; `m` and `mean` are SQL for the
+    period's prior weight and mean."""
     n = _float(f"{alias}.n")
     total = _float(" + ".join(f"{grade} * {alias}.grade_{grade}" for grade in range(1, 6)))
     positive = f"({_float(f'{alias}.grade_5 + {alias}.grade_4')} / {n})"
@@ -177,10 +178,12 @@ def _stat_columns(alias: str, m: str, mean: str) -> str:
         f"{_float(f'{alias}.bad_n')} / {n}",
         f"{_float(f'{alias}.verified_n')} / {n}",
     ]
-    return ", ".join(f"{sql} AS {name}" for sql, name in zip(columns, STAT_FIELDS, strict=True))
+    return ", ".join(f"{sql} AS {name}" for sql, name in zip(columns, STAT_FIELDS, strict=True) if name in fields)
 
 
 ROW_FIELDS = ["n", *(f"grade_{grade}" for grade in range(5, 0, -1)), *STAT_FIELDS]
+# What a rank orders by; the other statistics are computed for the rows read only.
+RANK_FIELDS = ["score", "wilson"]
 
 
 # --- rankings ---------------------------------------------------------------------------------------------
@@ -288,11 +291,12 @@ class Ranking:
             params.append(self._subtree_path() + "%")
         # Narrow rows (the brand's id and code, the counts): the rank sorts them all; names are joined
         # for the page only.
+        organizations = "JOIN organizations_organization o ON o.id = b.organization_id" if scope else ""
         sql = f"""
             SELECT c.brand_id, b.code, {_count_columns("c", self.group)}
             FROM {CELLS} c
             JOIN brands_brand b ON b.id = c.brand_id
-            JOIN organizations_organization o ON o.id = b.organization_id
+            {organizations}
             WHERE c.period = %s AND {_measure("c", self.group, "n")} > 0 AND b.status IN ({PUBLIC}){scope}
         """
         return sql, params
@@ -300,7 +304,9 @@ class Ranking:
     def _ranked(self, name: str, code: int) -> tuple[str, list]:
         """CTEs `<name>_base` and `<name>`: the scope's rows of period `code` with their statistics and rank.
 
-        The base is materialized so each row's group sums are added once, not once per statistic.
+        The base is materialized so each row's group sums are added once, not once per statistic. Only
+        what the rank orders by is computed here for every row; `_row_columns` gives the rest for the
+        rows read.
         """
         prior = self.priors[code]
         base, params = self._base(code)
@@ -310,10 +316,19 @@ class Ranking:
             {name} AS (
                 SELECT s.*, CASE WHEN s.n >= {minimum} THEN RANK() OVER (
                            PARTITION BY s.n >= {minimum} ORDER BY s.score DESC, s.wilson DESC, s.n DESC) END AS rank
-                FROM (SELECT x.*, {_stat_columns("x", _literal(prior.m), _literal(prior.mean))} FROM {name}_base x) s
+                FROM (
+                    SELECT x.*, {_stat_columns("x", _literal(prior.m), _literal(prior.mean), RANK_FIELDS)}
+                    FROM {name}_base x
+                ) s
             )
         """
         return sql, params
+
+    def _row_columns(self, alias: str) -> str:
+        """SQL: the ROW_FIELDS of rows `alias` of the ranked CTE of this period."""
+        prior = self.priors[self.code]
+        counts = ", ".join(f"{alias}.{name}" for name in ROW_FIELDS if name not in STAT_FIELDS)
+        return f"{counts}, {_stat_columns(alias, _literal(prior.m), _literal(prior.mean))}"
 
     def _rows(self, limit: int | None = None, offset: int = 0, brand_id: int | None = None) -> list[RankingRow]:
         ctes, params = self._ranked("r", self.code)
@@ -335,7 +350,7 @@ class Ranking:
             f"""
             WITH {ctes}
             SELECT r.brand_id, r.code, b.name, o.id, o.name, o.domain,
-                   {", ".join(f"r.{name}" for name in ROW_FIELDS)}, r.rank, r.previous_rank, r.total
+                   {self._row_columns("r")}, r.rank, r.previous_rank, r.total
             FROM (
                 SELECT r.*, {previous_rank} AS previous_rank, COUNT(*) OVER () AS total
                 FROM r {join}{where} ORDER BY {order}{page}
@@ -656,7 +671,7 @@ def brand_score_summaries(*, brand_ids: list[int], period: str = "all") -> dict[
             f"""
             WITH {ctes}
             SELECT r.brand_id, r.code, b.name, o.id, o.name, o.domain,
-                   {", ".join(f"r.{name}" for name in ROW_FIELDS)}, r.rank, {previous_rank}
+                   {ranked._row_columns("r")}, r.rank, {previous_rank}
             FROM r {join}
             JOIN brands_brand b ON b.id = r.brand_id
             JOIN organizations_organization o ON o.id = b.organization_id

@@ -255,16 +255,24 @@ def _dirty_cells_select(mark: _Mark) -> tuple[str, list]:
             f" UNION ALL SELECT e.brand_id, e.rated_on FROM {RATINGS} e WHERE e.created_at >= %s"
         )
         params = [mark.evaluation_id, since]
+    if _is_postgresql():
+        # The first day of a rating's month costs one function call, its code two: the code follows
+        # for the distinct cells only.
+        distinct, code = "date_trunc('month', CAST(t.rated_on AS timestamp))", _month_code("x.month")
+    else:
+        distinct, code = _month_code("t.rated_on"), "x.month"
     return (
         f"""
-        SELECT DISTINCT t.brand_id AS brand_id, {_month_code("t.rated_on")} AS month
-        FROM (  -- the DISTINCT above removes every duplicate once
-            {ratings}
-            UNION ALL SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
-                  JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.id > %s
-            UNION ALL SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
-                  JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.created_at >= %s
-        ) t
+        SELECT x.brand_id, {code} AS month FROM (
+            SELECT DISTINCT t.brand_id AS brand_id, {distinct} AS month
+            FROM (  -- the DISTINCT above removes every duplicate once
+                {ratings}
+                UNION ALL SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
+                      JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.id > %s
+                UNION ALL SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
+                      JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.created_at >= %s
+            ) t
+        ) x
         """,
         [*params, mark.state_change_id, since],
     )
@@ -329,8 +337,9 @@ def _fold_by_deltas(mark: _Mark) -> tuple[int, list[tuple[int, int, int]]]:
     differences = ", ".join(f"f.{column} - COALESCE(o.{column}, 0) AS {column}" for column in COUNT_COLUMNS)
     changed = " OR ".join(f"f.{column} <> o.{column}" for column in COUNT_COLUMNS)
     counts = ", ".join(COUNT_COLUMNS)
-    added = ", ".join(f"{column} = {CELLS}.{column} + excluded.{column}" for column in COUNT_COLUMNS)
-    nonzero = " OR ".join(f"excluded.{column} <> 0" for column in COUNT_COLUMNS)
+    assigned = ", ".join(f"{column} = f.{column}" for column in COUNT_COLUMNS)
+    added = ", ".join(f"{column} = c.{column} + s.{column}" for column in COUNT_COLUMNS)
+    nonzero = " OR ".join(f"SUM(p.{column}) <> 0" for column in COUNT_COLUMNS)
     sql = f"""
         WITH d AS MATERIALIZED (
             SELECT x.brand_id, x.month, {first} AS month_start, CAST({first} + interval '1 month' AS date) AS month_end
@@ -358,18 +367,22 @@ def _fold_by_deltas(mark: _Mark) -> tuple[int, list[tuple[int, int, int]]]:
             ) o
         ),
         delta AS MATERIALIZED (
-            SELECT f.brand_id, f.period, {differences}
+            SELECT f.brand_id, f.period, o.brand_id IS NOT NULL AS stored, {differences}
             FROM fresh f LEFT JOIN old o ON o.brand_id = f.brand_id AND o.period = f.period
             WHERE o.brand_id IS NULL OR {changed}
         ),
-        months AS (
+        month_updates AS (
+            UPDATE {CELLS} c SET {assigned}
+            FROM fresh f JOIN delta USING (brand_id, period)
+            WHERE delta.stored AND c.brand_id = f.brand_id AND c.period = f.period
+            RETURNING c.brand_id, c.period, {_total_n("c")} AS ratings
+        ),
+        month_inserts AS (
             INSERT INTO {CELLS} ({", ".join(COLUMNS)})
-            SELECT f.* FROM fresh f JOIN delta USING (brand_id, period)
-            ON CONFLICT (brand_id, period) DO UPDATE SET {", ".join(f"{c} = excluded.{c}" for c in COUNT_COLUMNS)}
+            SELECT f.* FROM fresh f JOIN delta USING (brand_id, period) WHERE NOT delta.stored
             RETURNING brand_id, period, {_total_n(CELLS)} AS ratings
         ),
-        parents AS (
-            INSERT INTO {CELLS} ({", ".join(COLUMNS)})
+        parent_sums AS MATERIALIZED (
             SELECT p.brand_id, p.period, {_sums("p")}
             FROM (
                 SELECT brand_id, {_quarter_of("period")} AS period, {counts} FROM delta
@@ -377,12 +390,25 @@ def _fold_by_deltas(mark: _Mark) -> tuple[int, list[tuple[int, int, int]]]:
                 UNION ALL SELECT brand_id, {periods.ALL}, {counts} FROM delta
             ) p
             GROUP BY p.brand_id, p.period
-            ON CONFLICT (brand_id, period) DO UPDATE SET {added} WHERE {nonzero}
+            HAVING {nonzero}
+        ),
+        parent_updates AS (
+            UPDATE {CELLS} c SET {added}
+            FROM parent_sums s
+            WHERE c.brand_id = s.brand_id AND c.period = s.period
+            RETURNING c.brand_id, c.period, {_total_n("c")} AS ratings
+        ),
+        parent_inserts AS (  -- the sums of cells that do not exist yet: those the update did not find
+            INSERT INTO {CELLS} ({", ".join(COLUMNS)})
+            SELECT s.* FROM parent_sums s
+            WHERE NOT EXISTS (SELECT 1 FROM parent_updates u WHERE u.brand_id = s.brand_id AND u.period = s.period)
             RETURNING brand_id, period, {_total_n(CELLS)} AS ratings
         )
         SELECT 0, COUNT(*), 0, 0 FROM d
-        UNION ALL SELECT 1, brand_id, period, ratings FROM months
-        UNION ALL SELECT 1, brand_id, period, ratings FROM parents
+        UNION ALL SELECT 1, brand_id, period, ratings FROM month_updates
+        UNION ALL SELECT 1, brand_id, period, ratings FROM month_inserts
+        UNION ALL SELECT 1, brand_id, period, ratings FROM parent_updates
+        UNION ALL SELECT 1, brand_id, period, ratings FROM parent_inserts
     """
     rows = _fetch_prepared("scores_fold", sql, [*params, Evaluation.State.COUNTED])
     return next(row[1] for row in rows if row[0] == 0), [row[1:] for row in rows if row[0] == 1]
@@ -528,7 +554,7 @@ def _build_all(table: str, *, months_written: bool = False) -> int:
         group_by = "c.brand_id" if finer == periods.Kind.YEAR else f"c.brand_id, {parent[finer]}"
         cells += _execute(
             f"INSERT INTO {table} ({', '.join(COLUMNS)}) SELECT c.brand_id, {parent[finer]}, {_sums('c')} "
-            f"FROM {table} c WHERE c.period BETWEEN %s AND %s GROUP BY {group_by}",
+            f"FROM {table} c WHERE c.period BETWEEN %s AND %s GROUP BY {group_by} ORDER BY 2, 1",
             [low, high],
         )
     return cells

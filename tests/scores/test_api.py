@@ -11,6 +11,7 @@ from brands.models import Brand
 from brands.services import brand_review
 from evaluations.models import Evaluation
 from scores import services
+from scores.api import SeriesPointSerializer
 from tests.factories import make_brand
 from tests.scores.conftest import OCT, rate
 
@@ -182,6 +183,7 @@ def test_a_brands_monthly_series_scores_each_month_against_its_own_prior(example
         ["2026-10", "2026-11"],
     )
     october, november = body["months"]
+    assert list(october) == list(SeriesPointSerializer().fields)  # what the schema documents
     # October: A's 5 and 4 among G's and H's 3s: C = 42 / 13; m = 20 (fixed in these tests).
     assert (october["n"], october["mean"], october["m"], october["bad_rate"]) == (2, 4.5, 20.0, 0.0)
     assert october["C"] == pytest.approx(42 / 13, rel=1e-12)
