@@ -352,7 +352,7 @@ class Ranking:
             SELECT r.brand_id, r.code, b.name, o.id, o.name, o.domain,
                    {self._row_columns("r")}, r.rank, r.previous_rank, r.total
             FROM (
-                SELECT r.*, {previous_rank} AS previous_rank, COUNT(*) OVER () AS total
+                SELECT r.*, {previous_rank} AS previous_rank, (SELECT COUNT(*) FROM r_base) AS total
                 FROM r {join}{where} ORDER BY {order}{page}
             ) r
             JOIN brands_brand b ON b.id = r.brand_id

@@ -28,6 +28,7 @@ import json
 import re
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -525,39 +526,69 @@ def scores_fold_incremental() -> dict[str, int]:
 # --- the full recompute ----------------------------------------------------------------------------
 
 
-def _month_cells_select() -> str:
-    """SQL: every month cell from the counted ratings (the state a parameter), in COLUMNS order."""
+# The full job on PostgreSQL splits the brands in this many parts and builds the parts' cells at once, each
+# on a connection of its own: a statement runs on one core, and aggregating the ratings is most of the job.
+BUILD_PARTS = 2
+# The settings of those connections: `_begin`'s, and no parallel workers of their own.
+PART_SETTINGS = (
+    "SET jit = off; SET work_mem = '256MB'; SET synchronous_commit = off; SET max_parallel_workers_per_gather = 0"
+)
+
+
+def _month_cells_select(part: str = "") -> str:
+    """SQL: the month cells from the counted ratings (the state a parameter), in COLUMNS order; `part` is
+    a further condition on the ratings' `brand_id`."""
     month = _month_code("e.rated_on")
     return (
         f"SELECT a.brand_id, a.period, {_cell_counts('a')} FROM ("
         f"SELECT e.brand_id AS brand_id, {month} AS period, {_rating_aggregates()} FROM {RATINGS} e "
-        f"WHERE e.state = %s GROUP BY e.brand_id, {month}) a"
+        f"WHERE e.state = %s{part} GROUP BY e.brand_id, {month}) a"
     )
 
 
-def _build_all(table: str, *, months_written: bool = False) -> int:
-    """Every cell into the empty `table`: months from the ratings (unless `months_written`), then each
-    coarser kind summed from the next finer one."""
-    cells = 0
-    if not months_written:
-        cells = _execute(
-            f"INSERT INTO {table} ({', '.join(COLUMNS)}) {_month_cells_select()}", [Evaluation.State.COUNTED]
-        )
+def _build_months(table: str, part: str = "") -> int:
+    """The month cells into the empty `table` (those of brands meeting the condition `part`)."""
+    return _execute(
+        f"INSERT INTO {table} ({', '.join(COLUMNS)}) {_month_cells_select(part)}", [Evaluation.State.COUNTED]
+    )
+
+
+def _build_coarser(table: str, part: str = "") -> int:
+    """Each coarser kind of cell into `table`, summed from the next finer one (of brands meeting `part`),
+    in period order: the cells a fold rewrites together (this quarter, year and all time) share pages."""
     parent = {
         periods.Kind.MONTH: _quarter_of("c.period"),
         periods.Kind.QUARTER: "c.period / 10",
         periods.Kind.YEAR: "0",
     }
+    cells = 0
     for finer in (periods.Kind.MONTH, periods.Kind.QUARTER, periods.Kind.YEAR):
         low, high = periods.CODE_RANGES[finer]
         # PostgreSQL refuses a constant (all time's 0) in GROUP BY.
         group_by = "c.brand_id" if finer == periods.Kind.YEAR else f"c.brand_id, {parent[finer]}"
         cells += _execute(
             f"INSERT INTO {table} ({', '.join(COLUMNS)}) SELECT c.brand_id, {parent[finer]}, {_sums('c')} "
-            f"FROM {table} c WHERE c.period BETWEEN %s AND %s GROUP BY {group_by} ORDER BY 2, 1",
+            f"FROM {table} c WHERE c.period BETWEEN %s AND %s{part} GROUP BY {group_by} ORDER BY 2, 1",
             [low, high],
         )
     return cells
+
+
+def _on_connections(works: list) -> int:
+    """Run each of `works` (callables returning a count) at once, each in a thread on a database connection
+    of its own, in autocommit (each statement commits as it ends); returns the sum of the counts, or raises
+    the first error once all have ended."""
+
+    def run(work) -> int:
+        try:
+            _execute(PART_SETTINGS)
+            return work()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(works)) as pool:
+        futures = [pool.submit(run, work) for work in works]
+    return sum(future.result() for future in futures)
 
 
 def _build_and_swap() -> int:
@@ -569,32 +600,37 @@ def _build_and_swap() -> int:
     constraint under its own name, its storage parameters and the privileges granted on it, read from
     the catalog, so migrations find the schema they made. Readers keep the old table until the commit;
     the ones that arrive after read the new one.
+
+    The cells are built in BUILD_PARTS parts of the brands at once, on connections of their own that
+    commit into the new table; this job's transaction then indexes and swaps it, so a failure anywhere
+    leaves the old table in place (the next job drops the new one). Those connections see only what
+    is committed: a job inside a caller's transaction (a test's) builds on its own connection.
     """
     quote = connection.ops.quote_name
-    _execute(f"DROP TABLE IF EXISTS {BUILD}")
-    # CREATE TABLE … AS may aggregate the ratings with parallel workers (INSERT … SELECT may not); the
-    # columns' types come from the SELECT, and NOT NULL, the table's only column constraint, follows.
-    order = _fetch(
-        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
-        "ORDER BY attnum",
-        [CELLS],
-    )
-    columns = ", ".join(quote(name) for (name,) in order)
-    months = _execute(
-        f"CREATE TABLE {BUILD} AS SELECT {columns} FROM ({_month_cells_select()}) m", [Evaluation.State.COUNTED]
-    )
+    parts = BUILD_PARTS if len(connection.atomic_blocks) == 1 else 1
+
+    def at_once(works: list) -> int:
+        return _on_connections(works) if parts > 1 else sum(work() for work in works)
+
+    def each_part(build) -> list:
+        if parts == 1:
+            return [lambda: build("")]
+        return [lambda k=k: build(f" AND brand_id %% {parts} = {k}") for k in range(parts)]
+
+    at_once([lambda: _execute(f"DROP TABLE IF EXISTS {BUILD}; CREATE TABLE {BUILD} (LIKE {CELLS})")])
+    cells = at_once(each_part(lambda part: _build_months(BUILD, part)))
     # The old table's storage parameters (the fillfactor of migration scores 0003) apply from here on:
     # past months are written densely, since folds rarely touch them; the coarser cells, which every
     # fold rewrites, get room on their pages for in-place (HOT) updates.
     (options,) = _fetch("SELECT reloptions FROM pg_class WHERE oid = %s::regclass", [CELLS])[0]
     if options:
-        _execute(f"ALTER TABLE {BUILD} SET ({', '.join(options)})")
-    cells = months + _build_all(BUILD, months_written=True)
-    not_null = ", ".join(f"ALTER COLUMN {column} SET NOT NULL" for column in COLUMNS)
-    _execute(f"ALTER TABLE {BUILD} {not_null}")
+        at_once([lambda: _execute(f"ALTER TABLE {BUILD} SET ({', '.join(options)})")])
+    cells += at_once(each_part(lambda part: _build_coarser(BUILD, part)))
+    # Every index at once, those of the primary key and unique constraints included; the constraints
+    # then take theirs over.
     constraints = _fetch(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'x') ORDER BY contype, conname",
+        "SELECT conname, contype, pg_get_indexdef(conindid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype IN ('p', 'u') ORDER BY contype, conname",
         [CELLS],
     )
     indexes = _fetch(
@@ -604,13 +640,20 @@ def _build_and_swap() -> int:
         "ORDER BY c.relname",
         [CELLS],
     )
-    renames = []
-    for i, (name, definition) in enumerate(constraints):
-        _execute(f"ALTER TABLE {BUILD} ADD CONSTRAINT scorecell_swap_c{i} {definition}")
-        renames.append(f"ALTER TABLE {CELLS} RENAME CONSTRAINT scorecell_swap_c{i} TO {quote(name)}")
-    for i, (name, unique, definition) in enumerate(indexes):
+    builds = [(f"scorecell_swap_c{i}", True, definition) for i, (_name, _kind, definition) in enumerate(constraints)]
+    builds += [(f"scorecell_swap_i{i}", unique, definition) for i, (_name, unique, definition) in enumerate(indexes)]
+
+    def create_index(name: str, unique: bool, definition: str):
         method = definition.split(" USING ", 1)[1]
-        _execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX scorecell_swap_i{i} ON {BUILD} USING {method}")
+        return lambda: _execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX {name} ON {BUILD} USING {method}")
+
+    at_once([create_index(*build) for build in builds])
+    renames = []
+    for i, (name, kind, _definition) in enumerate(constraints):
+        constraint = "PRIMARY KEY" if kind == "p" else "UNIQUE"
+        _execute(f"ALTER TABLE {BUILD} ADD CONSTRAINT scorecell_swap_c{i} {constraint} USING INDEX scorecell_swap_c{i}")
+        renames.append(f"ALTER TABLE {CELLS} RENAME CONSTRAINT scorecell_swap_c{i} TO {quote(name)}")
+    for i, (name, _unique, _definition) in enumerate(indexes):
         renames.append(f"ALTER INDEX scorecell_swap_i{i} RENAME TO {quote(name)}")
     # Privileges granted on the old table (a read-only role for reports, say) go to the new one.
     grants = _fetch(
@@ -639,7 +682,7 @@ def scores_recompute_full() -> dict[str, int]:
         cells = _build_and_swap()
     else:
         _execute(f"DELETE FROM {CELLS}")
-        cells = _build_all(CELLS)
+        cells = _build_months(CELLS) + _build_coarser(CELLS)
     _advance(mark)
     transaction.on_commit(_new_generation)
     return {"cells": cells, "periods": ScoreCell.objects.values("period").distinct().count()}

@@ -380,6 +380,35 @@ def test_two_incremental_jobs_at_once_on_postgresql_count_nothing_twice(tree):
     assert table() == folded
 
 
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_full_job_builds_in_parts_on_connections_of_their_own_and_fails_cleanly(tree):
+    if connection.vendor != "postgresql":
+        pytest.skip("the build-then-swap full job is PostgreSQL's")
+    brands = [make_brand(tree["grid"], f"P{i}") for i in range(5)]
+    for i, brand in enumerate(brands):
+        rate(brand, [5, 4, 3, 2, 1][: i + 1] * 2)
+        rate(brand, [4] * i, day=OCT)
+    services.scores_fold_incremental()
+    folded, schema = table(), _catalog(services.CELLS)
+    with mock.patch.object(services, "_on_connections", wraps=services._on_connections) as on_connections:
+        services.scores_recompute_full()
+    # The new table; the months in two parts; its storage parameters; the coarser cells in two parts; its
+    # two indexes.
+    assert [len(call.args[0]) for call in on_connections.call_args_list] == [1, 2, 1, 2, 2]
+    assert table() == folded
+    assert _catalog(services.CELLS) == schema
+    rate(brands[0], [1])
+    # A part that fails, and a job that fails after its parts committed, leave the cells as they were.
+    broken = mock.patch.object(services, "_build_coarser", side_effect=RuntimeError("injected"))
+    for failure in (broken, fail_at_the_final_write()):
+        with failure, pytest.raises(RuntimeError):
+            services.scores_recompute_full()
+        assert table() == folded
+    services.scores_recompute_full()  # drops the table the failed job left
+    assert ScoreCell.objects.get(brand=brands[0], period=0).masses_n == 3
+    assert _catalog(services.CELLS) == schema
+
+
 def _catalog(table: str) -> tuple:
     """A table's columns, index definitions, constraints, storage parameters and granted privileges, as the
     catalog has them."""
