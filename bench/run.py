@@ -6,11 +6,12 @@ COPY (2025-01 to 2026-10), then times in one run:
   R            SELECT brand_id, count(*), avg(overall) … GROUP BY brand_id
   R_cell       the same grouped by brand, month and rater group: the floor of any monthly store
   full         scores_recompute_full(): every cell from the ratings table
-  fold 1       scores_fold_incremental() after one new rating (steady traffic)
+  fold 1       scores_fold_incremental() after one new rating (steady traffic), best of three rounds
   fold 100k    the same after 100k new ratings spread over all brands (2026-11), then once more with
                nothing new (it re-reads the ratings created in the overlap window)
-  rankings     GET /api/v1/rankings/?period=all&page_size=20, first read after the fold, then repeated
-  series       GET /api/v1/brands/<code>/scores/, first read after the fold, then repeated
+  rankings     GET /api/v1/rankings/?period=all&page_size=20, first read after a fold (best of the three
+               rounds), then repeated
+  series       GET /api/v1/brands/<code>/scores/, likewise
 
 with each time's ratio to R (and the full job's to R_cell), and the cells each fold wrote. Goals:
 full ≤ 2×R_cell; fold after 1 ≤ 0.05×R (1M) and ≤ 0.01×R (10M); fold after 100k ≤ 0.5×R (10M);
@@ -296,13 +297,19 @@ def run(args) -> None:
         print(f"    {outcome}")
         return seconds, outcome
 
-    # Steady traffic: one new rating (nothing else in the overlap window yet).
-    one, one_result = fold_after(1, args.ratings + 1, "fold after 1 new rating")
-    cold, _body = timed("rankings API, top 20 of all, first read after the fold", rankings)
+    # Steady traffic: one new rating, a fold, then the first reads (which compute what the fold changed);
+    # the best of three such rounds, as R is the best of three runs (the background writer and
+    # autovacuum share the two cores with the first round).
+    rounds = []
+    for i in range(3):
+        one, one_result = fold_after(1, args.ratings + 1 + i, "fold after 1 new rating")
+        cold, _body = timed("rankings API, top 20 of all, first read after the fold", rankings)
+        series_cold, _body = timed("series API, first read after the fold", series)
+        rounds.append((one, cold, series_cold))
+    one, cold, series_cold = (min(column) for column in zip(*rounds, strict=True))
     cached, _body = timed("rankings API, top 20 of all, repeated", rankings, repeat=5)
-    series_cold, _body = timed("series API, first read after the fold", series)
     series_cached, _body = timed("series API, repeated", series, repeat=5)
-    many, many_result = fold_after(args.new, args.ratings + 2, f"fold after {args.new:,} new ratings")
+    many, many_result = fold_after(args.new, args.ratings + 4, f"fold after {args.new:,} new ratings")
     idle, idle_result = timed("fold again, nothing new (re-reads the overlap window)", services.scores_fold_incremental)
     print(f"    {idle_result}")
 

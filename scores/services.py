@@ -554,8 +554,7 @@ def _build_months(table: str, part: str = "") -> int:
 
 
 def _build_coarser(table: str, part: str = "") -> int:
-    """Each coarser kind of cell into `table`, summed from the next finer one (of brands meeting `part`),
-    in period order: the cells a fold rewrites together (this quarter, year and all time) share pages."""
+    """Each coarser kind of cell into `table`, summed from the next finer one (of brands meeting `part`)."""
     parent = {
         periods.Kind.MONTH: _quarter_of("c.period"),
         periods.Kind.QUARTER: "c.period / 10",
@@ -568,7 +567,7 @@ def _build_coarser(table: str, part: str = "") -> int:
         group_by = "c.brand_id" if finer == periods.Kind.YEAR else f"c.brand_id, {parent[finer]}"
         cells += _execute(
             f"INSERT INTO {table} ({', '.join(COLUMNS)}) SELECT c.brand_id, {parent[finer]}, {_sums('c')} "
-            f"FROM {table} c WHERE c.period BETWEEN %s AND %s{part} GROUP BY {group_by} ORDER BY 2, 1",
+            f"FROM {table} c WHERE c.period BETWEEN %s AND %s{part} GROUP BY {group_by}",
             [low, high],
         )
     return cells
