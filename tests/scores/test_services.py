@@ -348,13 +348,19 @@ def test_a_job_failing_halfway_leaves_the_previous_rankings_and_the_next_run_is_
     assert table() == folded
 
 
+def five_rated_brands(tree, prefix: str, *, times: int) -> list:
+    """Five brands, the i-th rated with grades 5 down to 5 − i, `times` over, in November."""
+    brands = [make_brand(tree["grid"], f"{prefix}{i}") for i in range(5)]
+    for i, brand in enumerate(brands):
+        rate(brand, [5, 4, 3, 2, 1][: i + 1] * times)
+    return brands
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_incremental_jobs_at_once_on_postgresql_count_nothing_twice(tree):
     if connection.vendor != "postgresql":
         pytest.skip("advisory locks and concurrent writers: PostgreSQL only")
-    brands = [make_brand(tree["grid"], f"K{i}") for i in range(5)]
-    for i, brand in enumerate(brands):
-        rate(brand, [5, 4, 3, 2, 1][: i + 1] * 3)
+    brands = five_rated_brands(tree, "K", times=3)
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
@@ -384,9 +390,8 @@ def test_two_incremental_jobs_at_once_on_postgresql_count_nothing_twice(tree):
 def test_on_postgresql_the_full_job_builds_in_parts_on_connections_of_their_own_and_fails_cleanly(tree):
     if connection.vendor != "postgresql":
         pytest.skip("the build-then-swap full job is PostgreSQL's")
-    brands = [make_brand(tree["grid"], f"P{i}") for i in range(5)]
+    brands = five_rated_brands(tree, "P", times=2)
     for i, brand in enumerate(brands):
-        rate(brand, [5, 4, 3, 2, 1][: i + 1] * 2)
         rate(brand, [4] * i, day=OCT)
     services.scores_fold_incremental()
     folded, schema = table(), _catalog(services.CELLS)
