@@ -605,10 +605,11 @@ def _build_and_swap() -> int:
     the catalog, so migrations find the schema they made. Readers keep the old table until the commit;
     the ones that arrive after read the new one.
 
-    The cells are built in BUILD_PARTS parts of the brands at once, on connections of their own that
-    commit into the new table; this job's transaction then indexes and swaps it, so a failure anywhere
-    leaves the old table in place (the next job drops the new one). Those connections see only what
-    is committed: a job inside a caller's transaction (a test's) builds on its own connection.
+    The cells are built in BUILD_PARTS parts of the brands at once, and the indexes all at once, on
+    connections of their own that commit into the new table; this job's transaction then adds the
+    constraints and swaps it, so a failure anywhere leaves the old table in place (the next job drops
+    the new one). Those connections see only what is committed: a job inside a caller's transaction (a
+    test's) builds on its own connection.
     """
     quote = connection.ops.quote_name
     parts = BUILD_PARTS if len(connection.atomic_blocks) == 1 else 1
