@@ -17,8 +17,10 @@ at most that brand's four cells.
 
 Each job is one transaction serialized by the lock on the watermark row (on SQLite the IMMEDIATE
 transaction holds the database write lock): readers see the previous cells until the commit, and a
-failure rolls everything back. Submissions never touch a shared row; they ask for a debounced fold
-(`evaluations.refresh`).
+failure rolls everything back. On PostgreSQL a fold of many ratings splits the brands in parts that fold
+at once, each committing its brands' cells in a transaction of its own while the job holds the lock; a
+brand's cells still change together, and a failed part's brands wait for the next fold. Submissions never
+touch a shared row; they ask for a debounced fold (`evaluations.refresh`).
 """
 
 from __future__ import annotations
@@ -189,28 +191,33 @@ class _Mark:
         return ([max(older)] if older else []) + kept + [[self.now, self.latest_evaluation_id]]
 
 
+# What a scoring job sets for its transaction on PostgreSQL. Compiling these short statements costs more
+# than it saves; sorts of the full job stay in memory. The commit need not wait for the disk: cells and
+# watermark commit together (a fold's parts commit before its watermark, earlier in the log), so a commit
+# lost in a crash loses the watermark too, and the next job folds the same ratings again.
+JOB_SETTINGS = {"jit": "off", "work_mem": "256MB", "maintenance_work_mem": "256MB", "synchronous_commit": "off"}
+# A fold reads a few cells' ratings and cells by index; with many dirty cells the planner would rather scan
+# whole tables, which costs more than the index reads at any size here. So one generic plan serves every
+# fold (`_fetch_prepared`).
+FOLD_SETTINGS = {"enable_seqscan": "off", "plan_cache_mode": "force_generic_plan"}
+
+
+def _set_config(values: dict[str, str]) -> str:
+    """SQL: select-list items setting each of `values` for the current transaction."""
+    return ", ".join(f"set_config('{name}', '{value}', true)" for name, value in values.items())
+
+
 def _begin(*, fold: bool = False) -> _Mark:
-    """Lock the watermark row and read it with the newest rating and state change ids, in one statement.
+    """Lock the watermark row and read it with the newest rating and state change ids, in one statement,
+    which also sets the job's settings.
 
     The row lock serializes scoring jobs: a second job waits for the first to commit, then reads the
     watermark it left (on SQLite the IMMEDIATE transaction already holds the database write lock).
     """
     options, lock = "", ""
     if _is_postgresql():
-        # Compiling these short statements costs more than it saves; sorts of the full job stay in memory.
-        # The commit need not wait for the disk: cells and watermark commit together, so a commit lost in
-        # a crash loses both, and the next job folds the same ratings again.
-        options = (
-            ", set_config('jit', 'off', true), set_config('work_mem', '256MB', true),"
-            " set_config('maintenance_work_mem', '256MB', true), set_config('synchronous_commit', 'off', true)"
-        )
+        options = ", " + _set_config({**JOB_SETTINGS, **(FOLD_SETTINGS if fold else {})})
         lock = " FOR UPDATE OF w"
-        if fold:
-            # A fold reads a few cells' ratings and cells by index; with many dirty cells the planner
-            # would rather scan whole tables, which costs more than the index reads at any size here.
-            options += ", set_config('enable_seqscan', 'off', true)"
-            # …so one generic plan serves every fold (`_fetch_prepared`).
-            options += ", set_config('plan_cache_mode', 'force_generic_plan', true)"
     sql = (
         f"SELECT w.last_evaluation_id, w.last_state_change_id, w.recent, (SELECT MAX(id) FROM {RATINGS}),"
         f" (SELECT MAX(id) FROM {STATE_CHANGES}){options} FROM {WATERMARK} w WHERE w.id = 1{lock}"
@@ -326,10 +333,11 @@ def _fold_months(dirty: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
     return written
 
 
-def _fold_by_deltas(mark: _Mark) -> tuple[int, list[tuple[int, int, int]]]:
-    """PostgreSQL, in one statement: find the dirty month cells, rebuild them from the counted ratings,
-    and add each changed month's difference to its quarter, year and all-time cells. Returns the number
-    of dirty cells and the cells written.
+def _fold_by_deltas(mark: _Mark, part: str = "") -> tuple[int, list[tuple[int, int, int]]]:
+    """PostgreSQL, in one statement: find the dirty month cells (of the brands meeting the condition
+    `part` on `x.brand_id`), rebuild them from the counted ratings, and add each changed month's
+    difference to its quarter, year and all-time cells. Returns the number of dirty cells and the cells
+    written.
 
     Each dirty cell's ratings are read through the (brand, day) index (a lateral subquery, whatever the
     planner guesses of the dirty cells' number). Equal to `_fold_months` then `_fold_parents` (the
@@ -349,7 +357,7 @@ def _fold_by_deltas(mark: _Mark) -> tuple[int, list[tuple[int, int, int]]]:
     sql = f"""
         WITH d AS MATERIALIZED (
             SELECT x.brand_id, x.month, {first} AS month_start, CAST({first} + interval '1 month' AS date) AS month_end
-            FROM ({dirty}) x
+            FROM ({dirty}) x WHERE true{part}
         ),
         fresh AS MATERIALIZED (
             SELECT a.brand_id, a.month AS period, {_cell_counts("a")}
@@ -501,31 +509,75 @@ def _delete_cells(cells: list[tuple[int, int]]) -> None:
         _execute(f"DELETE FROM {CELLS} WHERE {keys}", [value for cell in batch for value in cell])
 
 
+# A fold past at least this many ratings and state changes splits the brands in FOLD_PARTS parts and
+# folds them at once, each on a connection of its own: reading and writing 100k ratings' cells takes about
+# a second on one core. A smaller fold is one statement on the job's connection.
+FOLD_PARTS = 2
+FOLD_PARTS_FROM = 5_000
+
+
+def _fold_parts(mark: _Mark) -> int:
+    """How many parts the fold from `mark` runs in: FOLD_PARTS on PostgreSQL past FOLD_PARTS_FROM
+    ratings and state changes, if the job is not inside a caller's transaction (a test's), whose rows the
+    other connections could not see; otherwise one."""
+    if not _is_postgresql() or len(connection.atomic_blocks) > 1:
+        return 1
+    overlap_id = mark.overlap_evaluation_id()
+    first = mark.evaluation_id if overlap_id is None else min(overlap_id, mark.evaluation_id)
+    reads = mark.latest_evaluation_id - first + mark.latest_state_change_id - mark.state_change_id
+    return FOLD_PARTS if reads >= FOLD_PARTS_FROM else 1
+
+
+def _fold(mark: _Mark, part: str = "") -> tuple[int, list[tuple[int, int, int]]]:
+    """Fold the dirty cells (of the brands meeting `part`, on PostgreSQL) in the current transaction; its
+    commit invalidates the caches of the periods written. Returns the number of dirty months and the cells
+    written."""
+    if _is_postgresql():
+        dirty, written = _fold_by_deltas(mark, part)
+    else:
+        cells = _dirty_cells(mark)
+        dirty, written = len(cells), _fold_months(cells) if cells else []
+        if written:
+            written += _fold_parents(written)
+    # Cells left with no rating were written as zeros above (so the sums above them were right).
+    _delete_cells([(brand_id, code) for brand_id, code, n in written if n == 0])
+    changed = sorted({code for _brand_id, code, _n in written})
+    if changed:
+        transaction.on_commit(lambda: _periods_changed(changed))
+    return dirty, written
+
+
 @transaction.atomic
 def scores_fold_incremental() -> dict[str, int]:
     """Fold new ratings and state changes into the score cells; equal to `scores_recompute_full` afterwards.
 
     Returns the dirty months found, the cells written (inserted, changed, or emptied and so deleted)
     and the periods those cells are in.
+
+    A fold in parts commits each part's cells on its connection while this job's transaction holds the
+    watermark's lock, and moves the watermark once all have: a brand's cells are always folded together,
+    and if a part fails, its brands are as they were and the next fold completes them (the parts that
+    committed find their months equal to their ratings, and write nothing again).
     """
     mark = _begin(fold=True)
-    if _is_postgresql():
-        dirty, written = _fold_by_deltas(mark)
+    parts = _fold_parts(mark)
+    if parts == 1:
+        folds = [_fold(mark)]
     else:
-        cells = _dirty_cells(mark)
-        dirty, written = len(cells), _fold_months(cells) if cells else []
-        if written:
-            written += _fold_parents(written)
-    result = {"dirty_months": dirty, "cells": 0, "periods": 0}
-    if written:
-        # Cells left with no rating were written as zeros above (so the sums above them were right).
-        _delete_cells([(brand_id, code) for brand_id, code, n in written if n == 0])
-        changed = sorted({code for _brand_id, code, _n in written})
-        result.update(cells=len(written), periods=len(changed))
-        if changed:
-            transaction.on_commit(lambda: _periods_changed(changed))
+
+        def fold_part(k: int) -> tuple[int, list[tuple[int, int, int]]]:
+            with transaction.atomic():
+                _fetch(f"SELECT {_set_config(FOLD_SETTINGS)}")
+                return _fold(mark, f" AND x.brand_id %% {parts} = {k}")
+
+        folds = _on_connections([lambda k=k: fold_part(k) for k in range(parts)])
     _advance(mark)
-    return result
+    written = [cell for _dirty, cells in folds for cell in cells]
+    return {
+        "dirty_months": sum(dirty for dirty, _cells in folds),
+        "cells": len(written),
+        "periods": len({code for _brand_id, code, _n in written}),
+    }
 
 
 # --- the full recompute ----------------------------------------------------------------------------
@@ -534,9 +586,9 @@ def scores_fold_incremental() -> dict[str, int]:
 # The full job on PostgreSQL splits the brands in this many parts and builds the parts' cells at once, each
 # on a connection of its own: a statement runs on one core, and aggregating the ratings is most of the job.
 BUILD_PARTS = 2
-# The settings of those connections: `_begin`'s, and no parallel workers of their own.
-PART_SETTINGS = (
-    "SET jit = off; SET work_mem = '256MB'; SET synchronous_commit = off; SET max_parallel_workers_per_gather = 0"
+# The settings of the parts' connections: a job's, and no parallel workers of their own.
+PART_SETTINGS = "; ".join(
+    f"SET {name} = '{value}'" for name, value in {**JOB_SETTINGS, "max_parallel_workers_per_gather": "0"}.items()
 )
 
 
@@ -578,12 +630,12 @@ def _build_coarser(table: str, part: str = "") -> int:
     return cells
 
 
-def _on_connections(works: list) -> int:
-    """Run each of `works` (callables returning a count) at once, each in a thread on a database connection
-    of its own, in autocommit (each statement commits as it ends); returns the sum of the counts, or raises
-    the first error once all have ended."""
+def _on_connections(works: list) -> list:
+    """Run each of `works` (callables) at once, each in a thread on a database connection of its own, in
+    autocommit (each statement commits as it ends, unless the work opens a transaction); returns their
+    results, or raises the first error once all have ended."""
 
-    def run(work) -> int:
+    def run(work):
         try:
             _execute(PART_SETTINGS)
             return work()
@@ -592,7 +644,7 @@ def _on_connections(works: list) -> int:
 
     with ThreadPoolExecutor(max_workers=len(works)) as pool:
         futures = [pool.submit(run, work) for work in works]
-    return sum(future.result() for future in futures)
+    return [future.result() for future in futures]
 
 
 def _build_and_swap() -> int:
@@ -615,7 +667,7 @@ def _build_and_swap() -> int:
     parts = BUILD_PARTS if len(connection.atomic_blocks) == 1 else 1
 
     def at_once(works: list) -> int:
-        return _on_connections(works) if parts > 1 else sum(work() for work in works)
+        return sum(_on_connections(works)) if parts > 1 else sum(work() for work in works)
 
     def each_part(build) -> list:
         if parts == 1:

@@ -414,6 +414,62 @@ def test_on_postgresql_the_full_job_builds_in_parts_on_connections_of_their_own_
     assert _catalog(services.CELLS) == schema
 
 
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_large_fold_runs_in_parts_and_a_failed_part_leaves_its_brands_to_the_next_fold(tree, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("folds in parts are PostgreSQL's")
+    settings.SCORE_OVERLAP_SECONDS = 0
+    brands = five_rated_brands(tree, "Q", times=2)  # 30 ratings
+    odd = {brand.pk for brand in brands if brand.pk % 2}
+    even = {brand.pk for brand in brands} - odd
+    assert odd and even
+
+    def of(cells: list[tuple], ids: set) -> list[tuple]:
+        return [cell for cell in cells if cell[0] in ids]
+
+    parts = mock.patch.object(services, "_on_connections", wraps=services._on_connections)
+    with parts as on_connections, mock.patch.object(services, "FOLD_PARTS_FROM", 30):
+        # Each brand's November, fourth quarter, 2026 and all time, in two parts.
+        assert services.scores_fold_incremental() == {"dirty_months": 5, "cells": 20, "periods": 4}
+        assert [len(call.args[0]) for call in on_connections.call_args_list] == [2]
+        rate(brands[0], [1])  # fewer than 30: one statement on the job's connection
+        assert services.scores_fold_incremental()["cells"] == 4
+        assert on_connections.call_count == 1
+    folded = table()
+    services.scores_recompute_full()
+    assert table() == folded
+
+    for brand in brands:
+        rate(brand, [3])
+    watermark = ScoreWatermark.objects.get().last_evaluation_id
+    fold_by_deltas = services._fold_by_deltas
+
+    def odd_part_fails(mark, part=""):
+        if part.endswith("= 1"):
+            raise RuntimeError("injected")
+        return fold_by_deltas(mark, part)
+
+    with (
+        mock.patch.object(services, "FOLD_PARTS_FROM", 1),
+        mock.patch.object(services, "_fold_by_deltas", side_effect=odd_part_fails),
+        pytest.raises(RuntimeError),
+    ):
+        services.scores_fold_incremental()
+    # The even brands' part committed, the odd brands' cells are as they were, the watermark has not moved.
+    assert of(table(), odd) == of(folded, odd)
+    assert of(table(), even) != of(folded, even)
+    assert ScoreWatermark.objects.get().last_evaluation_id == watermark
+    # The next fold writes the odd brands' cells only; the even brands' months already equal their ratings.
+    assert services.scores_fold_incremental()["cells"] == 4 * len(odd)
+    rate(brands[0], [2])
+    with mock.patch.object(services, "FOLD_PARTS_FROM", 1), fail_at_the_final_write(), pytest.raises(RuntimeError):
+        services.scores_fold_incremental()  # both parts committed, the watermark not moved
+    assert services.scores_fold_incremental()["cells"] == 0
+    folded = table()
+    services.scores_recompute_full()
+    assert table() == folded
+
+
 def _catalog(table: str) -> tuple:
     """A table's columns, index definitions, constraints, storage parameters and granted privileges, as the
     catalog has them."""
