@@ -248,9 +248,9 @@ def _advance(mark: _Mark) -> None:
     )
 
 
-def _dirty_cells_select(mark: _Mark) -> tuple[str, list]:
+def _dirty_cells_select(mark: _Mark, part: str = "") -> tuple[str, list]:
     """SQL and parameters: every (brand_id, month) with a rating or state change not yet folded, or
-    created within the overlap.
+    created within the overlap; `part` is a further condition on the ratings' `e.brand_id`.
 
     Ratings created within the overlap are those above the newest id a fold saw before the window (one
     range of the primary key); without such a fold, their creation time says (a wider read).
@@ -259,13 +259,13 @@ def _dirty_cells_select(mark: _Mark) -> tuple[str, list]:
     overlap_id = mark.overlap_evaluation_id()
     if overlap_id is not None:
         ratings, params = (
-            f"SELECT e.brand_id AS brand_id, e.rated_on AS rated_on FROM {RATINGS} e WHERE e.id > %s",
+            f"SELECT e.brand_id AS brand_id, e.rated_on AS rated_on FROM {RATINGS} e WHERE e.id > %s{part}",
             [min(overlap_id, mark.evaluation_id)],
         )
     else:
         ratings = (
-            f"SELECT e.brand_id AS brand_id, e.rated_on AS rated_on FROM {RATINGS} e WHERE e.id > %s"
-            f" UNION ALL SELECT e.brand_id, e.rated_on FROM {RATINGS} e WHERE e.created_at >= %s"
+            f"SELECT e.brand_id AS brand_id, e.rated_on AS rated_on FROM {RATINGS} e WHERE e.id > %s{part}"
+            f" UNION ALL SELECT e.brand_id, e.rated_on FROM {RATINGS} e WHERE e.created_at >= %s{part}"
         )
         params = [mark.evaluation_id, since]
     if _is_postgresql():
@@ -281,9 +281,9 @@ def _dirty_cells_select(mark: _Mark) -> tuple[str, list]:
             FROM (  -- the DISTINCT above removes every duplicate once
                 {ratings}
                 UNION ALL SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
-                      JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.id > %s
+                      JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.id > %s{part}
                 UNION ALL SELECT e.brand_id, e.rated_on FROM {STATE_CHANGES} sc
-                      JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.created_at >= %s
+                      JOIN {RATINGS} e ON e.id = sc.evaluation_id WHERE sc.created_at >= %s{part}
             ) t
         ) x
         """,
@@ -335,7 +335,7 @@ def _fold_months(dirty: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
 
 def _fold_by_deltas(mark: _Mark, part: str = "") -> tuple[int, list[tuple[int, int, int]]]:
     """PostgreSQL, in one statement: find the dirty month cells (of the brands meeting the condition
-    `part` on `x.brand_id`), rebuild them from the counted ratings, and add each changed month's
+    `part` on `e.brand_id`), rebuild them from the counted ratings, and add each changed month's
     difference to its quarter, year and all-time cells. Returns the number of dirty cells and the cells
     written.
 
@@ -345,7 +345,7 @@ def _fold_by_deltas(mark: _Mark, part: str = "") -> tuple[int, list[tuple[int, i
     coarser cell is the sum of its months before the fold, so adding the months' changes keeps it so,
     without reading the other months, quarters and years again.
     """
-    dirty, params = _dirty_cells_select(mark)
+    dirty, params = _dirty_cells_select(mark, part)
     first = "make_date(x.month / 100, x.month %% 100, 1)"
     stored = ", ".join(f"c.{column}" for column in COUNT_COLUMNS)
     differences = ", ".join(f"f.{column} - COALESCE(o.{column}, 0) AS {column}" for column in COUNT_COLUMNS)
@@ -357,7 +357,7 @@ def _fold_by_deltas(mark: _Mark, part: str = "") -> tuple[int, list[tuple[int, i
     sql = f"""
         WITH d AS MATERIALIZED (
             SELECT x.brand_id, x.month, {first} AS month_start, CAST({first} + interval '1 month' AS date) AS month_end
-            FROM ({dirty}) x WHERE true{part}
+            FROM ({dirty}) x
         ),
         fresh AS MATERIALIZED (
             SELECT a.brand_id, a.month AS period, {_cell_counts("a")}
@@ -568,7 +568,7 @@ def scores_fold_incremental() -> dict[str, int]:
         def fold_part(k: int) -> tuple[int, list[tuple[int, int, int]]]:
             with transaction.atomic():
                 _fetch(f"SELECT {_set_config(FOLD_SETTINGS)}")
-                return _fold(mark, f" AND x.brand_id %% {parts} = {k}")
+                return _fold(mark, f" AND e.brand_id %% {parts} = {k}")
 
         folds = _on_connections([lambda k=k: fold_part(k) for k in range(parts)])
     _advance(mark)
